@@ -1,0 +1,3 @@
+from cincopa_sync.cli import main
+
+main()

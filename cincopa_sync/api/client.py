@@ -1,0 +1,332 @@
+"""The HTTP client: token handling, envelope checks, retries, paging. The only network I/O.
+
+The token is added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the
+requests its exceptions carry and everything this module builds hold no token.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.endpoints import Call, PageInfo
+from cincopa_sync.api.redact import Secret, redact
+from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from cincopa_sync.errors import (
+    ApiError,
+    AuthenticationError,
+    InvalidInput,
+    OutcomeUnknown,
+    PermissionDenied,
+    TransientApiError,
+)
+
+log = logging.getLogger("cincopa_sync.api")
+
+# Asked for on every listing; the server may honour less and says so in items_data.
+DEFAULT_PAGE_SIZE = 500
+
+
+class _TokenTransport(httpx.BaseTransport):
+    """Adds the token to the outgoing URL at the last moment and keeps it out of errors."""
+
+    def __init__(self, inner: httpx.BaseTransport, token: Secret) -> None:
+        self._inner = inner
+        self._token = token
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        failure: httpx.TransportError | None = None
+        try:
+            authed = httpx.Request(
+                request.method,
+                request.url.copy_merge_params({ep.TOKEN_PARAM: self._token.reveal()}),
+                headers=request.headers,
+                stream=request.stream,
+                extensions=request.extensions,
+            )
+            return self._inner.handle_request(authed)
+        except httpx.TransportError as exc:
+            failure = exc
+        finally:
+            authed = None  # no frame left holding the token
+        # Raised outside the except block: the new error has no context that holds the token.
+        error = type(failure)(redact(str(failure), self._token.reveal()), request=request)
+        failure = None
+        raise error
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def __repr__(self) -> str:
+        return "<_TokenTransport>"
+
+
+def normalize_base(url: str) -> str:
+    """The API base with one trailing slash; a base carrying a query or a token is refused."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InvalidInput(f"invalid API URL: {redact(str(exc))}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InvalidInput("the API URL must be an http(s) URL with a host")
+    if parsed.query or parsed.fragment:
+        raise InvalidInput(
+            "the API URL must not have a query string (the token comes from CINCOPA_API_TOKEN)"
+        )
+    text = str(parsed)
+    return text if text.endswith("/") else text + "/"
+
+
+class CincopaClient:
+    """A Cincopa API v2 client. Thread-safe: apply and the paged reads share one instance."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        policy: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
+        max_connections: int = 8,
+    ) -> None:
+        if not token:
+            raise AuthenticationError("auth", "no API token: set CINCOPA_API_TOKEN")
+        self.base_url = normalize_base(base_url)
+        self._token = Secret(token)
+        self.policy = policy or RetryPolicy()
+        self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
+        inner = transport or httpx.HTTPTransport(
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            )
+        )
+        self._http = httpx.Client(
+            transport=_TokenTransport(inner, self._token),
+            timeout=httpx.Timeout(
+                self.policy.read_timeout, connect=self.policy.connect_timeout, pool=None
+            ),
+            follow_redirects=False,  # a redirect would carry the token to another place
+        )
+        self._lock = threading.Lock()
+        self.sent: Counter[str] = Counter()  # attempts by endpoint, retries included
+        self.calls: Counter[str] = Counter()  # logical calls by endpoint
+
+    def __repr__(self) -> str:
+        return f"CincopaClient(base_url={self.base_url!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CincopaClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- the one way a call is made -----------------------------------------------
+
+    def call(self, call: Call, *, idempotent: bool = True) -> dict[str, Any]:
+        """Send one call and return its checked envelope.
+
+        Reads and idempotent writes are retried on 429, 5xx, timeouts, connection errors
+        and garbled bodies. A non-idempotent write (a create) is retried only when it
+        surely did not reach the server (connect errors, 429); when its outcome is unknown
+        OutcomeUnknown is raised so the caller can read before trying again.
+        """
+        endpoint = call.endpoint
+        spec = ep.ENDPOINTS[endpoint]
+        safe = idempotent or not spec.write
+        with self._lock:
+            self.calls[endpoint] += 1
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            with self._lock:
+                self.sent[endpoint] += 1
+            remaining = self.policy.deadline - (self._clock() - started)
+            try:
+                return self._attempt(call, spec.write, remaining)
+            except _Retryable as fault:
+                reached_server = fault.reached_server
+                reason, wait_hint = fault.reason, fault.retry_after
+            if reached_server and not safe:
+                raise OutcomeUnknown(
+                    endpoint, f"{reason}; the call may or may not have taken effect"
+                )
+            wait = wait_hint if wait_hint is not None else self.policy.backoff(attempt)
+            elapsed = self._clock() - started
+            if attempt >= self.policy.max_attempts or elapsed + wait > self.policy.deadline:
+                raise TransientApiError(
+                    endpoint, f"{reason}; gave up after {attempt} attempt(s) in {elapsed:.1f} s"
+                )
+            log.info("%s: %s; retry %d in %.1f s", endpoint, reason, attempt, wait)
+            self._sleep(wait)
+
+    def _attempt(self, call: Call, write: bool, remaining: float) -> dict[str, Any]:
+        endpoint = call.endpoint
+        url = self.base_url + endpoint + ep.URL_SUFFIX
+        timeout = httpx.Timeout(
+            max(0.001, min(self.policy.read_timeout, remaining)),
+            connect=max(0.001, min(self.policy.connect_timeout, remaining)),
+            pool=None,
+        )
+        try:
+            response = self._http.request(
+                "POST" if write else "GET", url, params=dict(call.params), timeout=timeout
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Retryable(f"cannot connect ({self._clean(exc)})", reached_server=False) from None
+        except httpx.TimeoutException:
+            raise _Retryable("timed out waiting for the answer", reached_server=True) from None
+        except httpx.TransportError as exc:
+            raise _Retryable(f"connection failed ({self._clean(exc)})", True) from None
+        return self._check(endpoint, response)
+
+    def _check(self, endpoint: str, response: httpx.Response) -> dict[str, Any]:
+        status = response.status_code
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock)
+            raise _Retryable(
+                "rate limited (HTTP 429)", reached_server=False, retry_after=retry_after
+            )
+        if status in RETRYABLE_STATUS or status >= 500:
+            raise _Retryable(f"server error (HTTP {status})", reached_server=True)
+        body = _json_body(response)
+        message = self._clean_message(body)
+        if status == 403 or status == 401:
+            raise self._forbidden(endpoint, message)
+        if not 200 <= status < 300:
+            raise ApiError(endpoint, message or f"unexpected HTTP {status}", status=status)
+        if body is None:
+            raise _Retryable("the answer was not the JSON the API sends", reached_server=True)
+        if body.get(ep.F_SUCCESS) is not True:
+            raise ApiError(endpoint, message or "the API answered success: false")
+        return body
+
+    def _forbidden(self, endpoint: str, message: str) -> ApiError:
+        """403 means a bad token or a missing permission: ping (which needs only a valid
+        token) tells which."""
+        if endpoint != "ping":
+            try:
+                who = self.ping()
+            except AuthenticationError:
+                pass
+            else:
+                granted = "|".join(sorted(who["permissions"])) or "none"
+                return PermissionDenied(
+                    endpoint,
+                    f"the token is valid but may not call {endpoint} "
+                    f"(its permissions: {granted}){': ' + message if message else ''}",
+                    status=403,
+                )
+        return AuthenticationError(
+            endpoint,
+            f"the API refused the token (unknown, expired or revoked)"
+            f"{': ' + message if message else ''}",
+            status=403,
+        )
+
+    def _clean(self, exc: BaseException) -> str:
+        return redact(str(exc) or type(exc).__name__, self._token.reveal())
+
+    def _clean_message(self, body: dict[str, Any] | None) -> str:
+        if not body:
+            return ""
+        return redact(str(body.get(ep.F_MESSAGE) or ""), self._token.reveal())
+
+    # -- typed reads ----------------------------------------------------------------
+
+    def ping(self) -> dict[str, Any]:
+        try:
+            body = self.call(Call("ping", ()))
+        except PermissionDenied as exc:  # ping needs only a valid token
+            raise AuthenticationError("ping", exc.api_message, status=exc.status) from None
+        except ApiError as exc:
+            if exc.status in (401, 403):
+                raise AuthenticationError("ping", exc.api_message, status=exc.status) from None
+            raise
+        info = {k: body.get(k) for k in ("accid", "accemail", "userid", "useremail")}
+        info["permissions"] = ep.parse_permissions(body.get(ep.F_PERMISSIONS))
+        return info
+
+    def list_assets_page(
+        self, page: int, items_per_page: int = DEFAULT_PAGE_SIZE
+    ) -> tuple[list[dict[str, object]], PageInfo]:
+        body = self.call(ep.asset_list(page=page, items_per_page=items_per_page))
+        items = _items(body, ep.F_ITEMS, "asset.list")
+        return [ep.parse_asset(i) for i in items], ep.parse_page_info(body, page, len(items))
+
+    def iter_assets(self, items_per_page: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, object]]:
+        """Every asset, page by page, following items_data (the server may cap the size)."""
+        page = 1
+        while True:
+            items, info = self.list_assets_page(page, items_per_page)
+            yield from items
+            if not items or page >= info.pages_count:
+                return
+            page += 1
+
+    def find_assets(
+        self, *, rid: str | None = None, reference_id: str | None = None
+    ) -> list[dict[str, object]]:
+        """Exact lookups. A reference_id may match several assets, so the lookup pages."""
+        found: list[dict[str, object]] = []
+        page = 1
+        while True:
+            body = self.call(ep.asset_list(rid=rid, reference_id=reference_id, page=page))
+            items = _items(body, ep.F_ITEMS, "asset.list")
+            found += [ep.parse_asset(i) for i in items]
+            info = ep.parse_page_info(body, page, len(items))
+            if not items or page >= info.pages_count:
+                return found
+            page += 1
+
+    def list_portals(self) -> list[dict[str, object]]:
+        body = self.call(Call("portal.list", ()))
+        return [ep.parse_portal(p) for p in _items(body, ep.F_PORTALS, "portal.list")]
+
+    def check_portal(self, subdomain: str) -> dict[str, Any]:
+        return self.call(ep.portal_check(subdomain))
+
+    def list_webhooks(self) -> list[dict[str, object]]:
+        body = self.call(Call("webhook.list", ()))
+        return [ep.parse_webhook(h) for h in _items(body, ep.F_WEBHOOKS, "webhook.list")]
+
+
+class _Retryable(Exception):
+    """Internal: a fault that may be retried (or, for a create, may have acted)."""
+
+    def __init__(self, reason: str, reached_server: bool, retry_after: float | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.reached_server = reached_server
+        self.retry_after = retry_after
+
+
+def _json_body(response: httpx.Response) -> dict[str, Any] | None:
+    try:
+        body = json.loads(response.content)
+    except (ValueError, UnicodeDecodeError, httpx.HTTPError):
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _items(body: Mapping[str, Any], key: str, endpoint: str) -> list[Mapping[str, Any]]:
+    items = body.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise ApiError(endpoint, f"the answer's {key!r} is not a list of objects")
+    return items

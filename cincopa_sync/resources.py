@@ -1,0 +1,35 @@
+"""Files shipped with the package: the JSON Schemas and the emulator's demo account.
+
+They live at the top of the repository (schemas/, examples/emulator/) and are installed
+as the packages cincopa_sync.schemas and cincopa_sync.demo (see pyproject.toml). Running
+from a source checkout without installing finds them in the checkout instead.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+_IN_CHECKOUT = {
+    "cincopa_sync.schemas": Path(__file__).resolve().parent.parent / "schemas",
+    "cincopa_sync.demo": Path(__file__).resolve().parent.parent / "examples" / "emulator",
+}
+
+
+def _path(package: str, name: str) -> Path:
+    try:
+        candidate = resources.files(package).joinpath(name)
+        if candidate.is_file():
+            return Path(str(candidate))
+    except ModuleNotFoundError:
+        pass
+    return _IN_CHECKOUT[package] / name
+
+
+def schema_path(name: str) -> Path:
+    """schemas/<name>, e.g. "manifest.schema.json"."""
+    return _path("cincopa_sync.schemas", name)
+
+
+def demo_account_path() -> Path:
+    return _path("cincopa_sync.demo", "demo-account.json")
