@@ -110,7 +110,7 @@ def test_portals_set_check_rename_remove(em):
     assert "fresh" not in portals
     client.call(ep.portal_remove("fresher"))
     assert {p["subdomain"] for p in client.list_portals()} == {"acme"}
-    with pytest.raises(ApiError, match="portal.set"):
+    with pytest.raises(ApiError, match=r"portal\.set"):
         client.call(ep.portal_set("taken", {"name": "mine"}))
 
 
@@ -143,7 +143,7 @@ def test_unknown_token_is_an_authentication_error():
 
 def test_read_only_token_writing_is_a_permission_error_and_writes_nothing():
     em = Emulator(_seed(3))
-    with pytest.raises(PermissionDenied, match="asset.set_meta"):
+    with pytest.raises(PermissionDenied, match=r"asset\.set_meta"):
         client_for(em, "emulator-readonly").call(ep.asset_set_meta("R001", {"caption": "x"}))
     assert em.writes() == []
     assert em.account.assets_by_rid["R001"].caption == "Video 1"
