@@ -1,0 +1,74 @@
+"""`${NAME}` / `${NAME:-default}` in string values, from the environment; `$${` is a literal.
+
+Runs after parsing and before schema validation. The parser already listed every string
+value that holds a `$` (`Document.dollars`), so nothing else is visited. Keys are never
+interpolated. A result is always a string.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from cincopa_sync.errors import Problem
+from cincopa_sync.manifest.yamlload import Document
+
+# `$${` (a literal), `${...}` (a reference) or a `${` that is never closed.
+_TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
+
+
+def expand(value: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The value with references replaced, and a message for each thing wrong in it.
+
+    `${NAME:-default}` takes the default when NAME is unset or empty (as in POSIX shells).
+    """
+    errors: list[str] = []
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group()
+        if token == "$${":
+            return "${"
+        body = match.group(1)
+        if body is None:
+            errors.append("unterminated '${' (write '$${' for a literal '${')")
+            return token
+        ref = _BODY.match(body)
+        if ref is None:
+            errors.append(
+                f"invalid variable reference '{token}' (write ${{NAME}} or ${{NAME:-default}})"
+            )
+            return token
+        name, default = ref.groups()
+        found = env.get(name)
+        if default is not None and not found:
+            return default
+        if found is None:
+            message = f"missing environment variable {name}"
+            if message not in errors:
+                errors.append(message)
+            return token
+        return found
+
+    return _TOKEN.sub(replace, value), errors
+
+
+def interpolate(doc: Document, env: Mapping[str, str]) -> list[tuple[object, object]]:
+    """Expand every reference in the document in place; problems go to `doc.problems`.
+
+    Returns (container, key or index) of each value that could not be expanded (its text
+    is left as written), so later checks can skip the entries they belong to.
+    """
+    broken: list[tuple[object, object]] = []
+    for container, key, spot in doc.dollars:
+        value = container[key]  # type: ignore[index]
+        if "${" not in value:
+            continue
+        expanded, errors = expand(value, env)
+        if errors:
+            location = doc.location(spot)
+            doc.problems.extend(Problem(location, message) for message in errors)
+            broken.append((container, key))
+        else:
+            container[key] = expanded  # type: ignore[index]
+    return broken

@@ -1,0 +1,446 @@
+"""Validation against `schemas/manifest.schema.json`, the one definition of the structure.
+
+Speed: jsonschema is built once. The top level is validated with the entry lists' `items`
+left out; each entry is then checked by a predicate compiled from its subschema (a few
+type and membership tests), and only an entry the predicate rejects goes through
+jsonschema's `iter_errors`, so messages and locations come from one place. The predicate
+is conservative: it may reject a valid entry (jsonschema then finds nothing), never the
+reverse; a schema keyword it does not know makes it reject everything.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from cincopa_sync.errors import Problem
+from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
+from cincopa_sync.resources import schema_path
+
+# The repository's schemas/ in a checkout, the packaged copy when installed.
+SCHEMA_PATH: Path = schema_path("manifest.schema.json")
+
+Check = Callable[[object], bool]
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return SCHEMA_PATH.read_text(encoding="utf-8")
+
+
+def load_schema() -> dict:
+    """The manifest JSON Schema as a fresh dict."""
+    return json.loads(_schema_text())
+
+
+class _Compiled:
+    """Validators and fast predicates, built once per process."""
+
+    def __init__(self, schema: dict) -> None:
+        self.schema = schema
+        self.root = Draft202012Validator(schema, format_checker=None)
+        top = copy.deepcopy(schema)
+        # Entry lists are checked entry by entry below; the top level needs only their type.
+        self.entries: dict[str, tuple[Check, Draft202012Validator]] = {}
+        for key, prop in top["properties"].items():
+            items = prop.pop("items", None)
+            if items is not None:
+                resolved = _resolve(schema, items)
+                self.entries[key] = (
+                    compile_check(resolved, schema),
+                    self.root.evolve(schema=resolved),
+                )
+        self.top = Draft202012Validator(top, format_checker=None)
+
+
+@lru_cache(maxsize=1)
+def compiled() -> _Compiled:
+    return _Compiled(load_schema())
+
+
+def validate(doc: Document) -> set[tuple[str, int]]:
+    """Validate a parsed, interpolated document; problems go to `doc.problems`.
+
+    Returns the (top-level key, index) of the entries with errors; index -1 when the
+    value of the top-level key itself is wrong, and ("", -1) when the whole document is.
+    """
+    comp = compiled()
+    root = {} if doc.root is None else doc.root
+    bad: set[tuple[str, int]] = set()
+    top_errors = list(comp.top.iter_errors(root))
+    for error in top_errors:
+        doc.problems.extend(describe(error, doc, ()))
+    if not isinstance(root, dict):
+        bad.add(("", -1))
+        return bad
+    failed_keys = {e.absolute_path[0] for e in top_errors if e.absolute_path}
+    bad.update((key, -1) for key in failed_keys)
+    for key, (check, validator) in comp.entries.items():
+        entries = root.get(key)
+        if key in failed_keys or not isinstance(entries, list):
+            continue
+        for index, entry in enumerate(entries):
+            if check(entry):
+                continue
+            errors = list(validator.iter_errors(entry))
+            if errors:
+                bad.add((key, index))
+                for error in errors:
+                    doc.problems.extend(describe(error, doc, (key, index)))
+    return bad
+
+
+# --- messages ---------------------------------------------------------------------------
+
+_TYPE_WORDS = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a mapping",
+    "null": "null",
+}
+_ENTRY_NAMES = {"assets": "asset", "portals": "portal", "webhooks": "webhook"}
+# Booleans in YAML 1.1 that stay strings here.
+_YAML11 = frozenset(("yes", "no", "on", "off", "y", "n"))
+
+
+def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Problem]:
+    """Readable, located problems for one jsonschema error."""
+    path = (*prefix, *error.absolute_path)
+    name = _name(path)
+    secret = bool(error.schema.get("writeOnly")) if isinstance(error.schema, dict) else False
+    kind = error.validator
+    value = error.instance
+    if kind == "additionalProperties" and error.validator_value is False:
+        known = list(error.schema.get("properties", {}))
+        problems = []
+        for extra in _extra_keys(value, error.schema):
+            if path:
+                message = f"unknown key '{extra}' in {name}"
+            else:
+                message = f"unknown top-level key '{extra}'"
+            close = difflib.get_close_matches(extra, known, n=1)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+            problems.append(Problem(position_of(doc, (*path, extra), key=True), message))
+        return problems
+    location = position_of(doc, path)
+    if kind == "type":
+        expected = error.validator_value
+        expected = [expected] if isinstance(expected, str) else list(expected)
+        wanted = _wanted(expected)
+        message = f"{name} must be {wanted}, got {_shown(value, doc, path, secret)}"
+        if "string" in expected and (value is None or isinstance(value, (bool, int, float))):
+            message += _quote_hint(value, doc, path, secret)
+        elif expected == ["boolean"] and isinstance(value, str) and value.lower() in _YAML11:
+            message += " (YAML 1.2 booleans are only true and false)"
+        return [Problem(location, message)]
+    if kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return [Problem(location, f"{name} must be one of: {allowed}; got {_plain(value)}")]
+    if kind == "const":
+        return [Problem(location, f"{name} must be {error.validator_value}, got {_plain(value)}")]
+    if kind == "pattern":
+        rule = error.schema.get("description") or f"the pattern {error.validator_value}"
+        shown = "(sensitive)" if secret else repr(value)
+        return [Problem(location, f"{name} {shown} is not valid: it must be {rule}")]
+    if kind == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        key = missing.group(1) if missing else error.message
+        return [Problem(location, f"{name} is missing the required key '{key}'")]
+    if kind == "minItems":
+        count = error.validator_value
+        needs = "must not be empty" if count == 1 else f"must have at least {count} items"
+        return [Problem(location, f"{name} {needs}")]
+    if kind == "minLength":
+        count = error.validator_value
+        needs = "must not be empty" if count == 1 else f"must be at least {count} characters"
+        return [Problem(location, f"{name} {needs}")]
+    if kind == "minimum":
+        return [Problem(location, f"{name} must be at least {error.validator_value}, got {value}")]
+    return [Problem(location, f"{name}: {error.message}")]
+
+
+def _wanted(types: list[str]) -> str:
+    if len(types) == 1:
+        return _TYPE_WORDS.get(types[0], types[0])
+    if "number" in types:
+        types = [t for t in types if t != "integer"]  # every integer is a number
+    words = ["true/false" if t == "boolean" else _TYPE_WORDS.get(t, t) for t in types]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _name(path: tuple) -> str:
+    """How a message names the place: `caption`, `tags[2]`, `settings.theme`, `asset`."""
+    if not path:
+        return "the manifest"
+    if path[0] not in _ENTRY_NAMES:  # prune.portals
+        return ".".join(str(step) for step in path)
+    if len(path) == 2 and isinstance(path[1], int):
+        return _ENTRY_NAMES[path[0]]
+    last = max(i for i, step in enumerate(path) if isinstance(step, str))
+    name = str(path[last])
+    if last > 0 and path[last - 1] == "settings":
+        name = f"settings.{name}"
+    for step in path[last + 1 :]:
+        name += f"[{step}]"
+    return name
+
+
+def _extra_keys(instance: object, schema: dict) -> list[str]:
+    if not isinstance(instance, dict):
+        return []
+    known = schema.get("properties", {})
+    return [k for k in instance if k not in known]
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    return json.dumps(value) if isinstance(value, (bool, type(None))) else str(value)
+
+
+def _shown(value: object, doc: Document, path: tuple, secret: bool) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if secret:
+        return {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}.get(
+            type(value), "a value"
+        )
+    if isinstance(value, bool):
+        return f"boolean {'true' if value else 'false'}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {_source(value, doc, path)}"
+    text = value if len(value) <= 60 else value[:57] + "..."
+    return f"string {text!r}"
+
+
+def _source(value: object, doc: Document, path: tuple) -> str:
+    return doc.source_text(spot_of(doc, path), value)
+
+
+def _quote_hint(value: object, doc: Document, path: tuple, secret: bool) -> str:
+    text = _source(value, doc, path)
+    if text == "":
+        return ' (write "" for an empty string)'
+    if secret:
+        return " (quote it)"
+    return f" (quote it: {json.dumps(text, ensure_ascii=False)})"
+
+
+# --- the fast predicate ------------------------------------------------------------------
+
+# Keywords that only annotate: they never make an instance invalid.
+_ANNOTATIONS = frozenset(
+    (
+        "description",
+        "title",
+        "default",
+        "examples",
+        "$comment",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+    )
+)
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _resolve(root: dict, schema: dict) -> dict:
+    ref = schema.get("$ref")
+    if ref is None:
+        return schema
+    if not ref.startswith("#/"):
+        raise _Unsupported(ref)
+    node: object = root
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]  # type: ignore[index]
+    merged = {k: v for k, v in schema.items() if k != "$ref"}
+    target = _resolve(root, node)  # type: ignore[arg-type]
+    # A $ref next to other keywords means both apply; overlapping keywords cannot be
+    # merged safely, so leave that to jsonschema.
+    if set(merged) & set(target) - _ANNOTATIONS:
+        raise _Unsupported("$ref with overlapping keywords")
+    return {**target, **merged}
+
+
+def compile_check(schema: dict | bool, root: dict) -> Check:
+    """A predicate that is True only for instances the schema accepts."""
+    try:
+        return _compile(schema, root)
+    except _Unsupported:
+        return _never
+
+
+def _never(_value: object) -> bool:
+    return False
+
+
+def _always(_value: object) -> bool:
+    return True
+
+
+def _is_str(v: object) -> bool:
+    return v.__class__ is str
+
+
+def _is_int(v: object) -> bool:
+    return v.__class__ is int
+
+
+def _is_number(v: object) -> bool:
+    return v.__class__ is int or v.__class__ is float
+
+
+def _is_bool(v: object) -> bool:
+    return v is True or v is False
+
+
+def _is_null(v: object) -> bool:
+    return v is None
+
+
+def _is_object(v: object) -> bool:
+    return isinstance(v, dict)
+
+
+def _is_array(v: object) -> bool:
+    return isinstance(v, list)
+
+
+_TYPE_CHECKS: dict[str, Check] = {
+    "string": _is_str,
+    "integer": _is_int,
+    "number": _is_number,
+    "boolean": _is_bool,
+    "null": _is_null,
+    "object": _is_object,
+    "array": _is_array,
+}
+
+
+def _compile(schema: dict | bool, root: dict) -> Check:
+    if schema is True:
+        return _always
+    if schema is False:
+        return _never
+    schema = _resolve(root, schema)
+    checks: list[Check] = []
+    unknown = (
+        set(schema)
+        - _ANNOTATIONS
+        - {
+            "type",
+            "enum",
+            "const",
+            "pattern",
+            "minLength",
+            "maxLength",
+            "minimum",
+            "maximum",
+            "items",
+            "minItems",
+            "maxItems",
+            "properties",
+            "additionalProperties",
+            "required",
+        }
+    )
+    if unknown:
+        raise _Unsupported(", ".join(sorted(unknown)))
+    types = schema.get("type")
+    if types is not None:
+        names = [types] if isinstance(types, str) else list(types)
+        preds = tuple(_TYPE_CHECKS[t] for t in names)
+        checks.append(preds[0] if len(preds) == 1 else (lambda v: any(p(v) for p in preds)))
+    if "enum" in schema:
+        allowed = schema["enum"]
+        if not all(isinstance(a, str) for a in allowed):
+            raise _Unsupported("enum of non-strings")
+        members = frozenset(allowed)
+        checks.append(lambda v: v.__class__ is str and v in members)
+    if "const" in schema:
+        const = schema["const"]
+        if const.__class__ not in (str, int):
+            raise _Unsupported("const")
+        checks.append(lambda v: v.__class__ is const.__class__ and v == const)
+    if "pattern" in schema:
+        search = re.compile(schema["pattern"]).search
+        checks.append(lambda v: v.__class__ is not str or search(v) is not None)
+    if "minLength" in schema:
+        low = schema["minLength"]
+        checks.append(lambda v: v.__class__ is not str or len(v) >= low)
+    if "maxLength" in schema:
+        high = schema["maxLength"]
+        checks.append(lambda v: v.__class__ is not str or len(v) <= high)
+    if "minimum" in schema:
+        least = schema["minimum"]
+        checks.append(lambda v: not _is_number(v) or v >= least)
+    if "maximum" in schema:
+        most = schema["maximum"]
+        checks.append(lambda v: not _is_number(v) or v <= most)
+    if "minItems" in schema or "maxItems" in schema:
+        lo = schema.get("minItems", 0)
+        hi = schema.get("maxItems")
+        checks.append(
+            lambda v: not isinstance(v, list) or (len(v) >= lo and (hi is None or len(v) <= hi))
+        )
+    if "items" in schema:
+        item = _compile(schema["items"], root)
+        checks.append(lambda v: not isinstance(v, list) or all(map(item, v)))
+    if {"properties", "additionalProperties", "required"} & set(schema):
+        checks.append(_object_check(schema, root))
+    if not checks:
+        return _always
+    if len(checks) == 1:
+        return checks[0]
+    first, *rest = checks
+    rest_t = tuple(rest)
+
+    def check_all(v: object) -> bool:
+        if not first(v):
+            return False
+        return all(c(v) for c in rest_t)
+
+    return check_all
+
+
+def _object_check(schema: dict, root: dict) -> Check:
+    props = {k: _compile(s, root) for k, s in schema.get("properties", {}).items()}
+    extra = schema.get("additionalProperties", True)
+    extra_check = None if extra is False else _compile(extra, root)
+    required = tuple(schema.get("required", ()))
+    get = props.get
+
+    def check_object(v: object) -> bool:
+        if not isinstance(v, dict):
+            return True  # not an object: the type keyword decides
+        for k, x in v.items():
+            c = get(k)
+            if c is None:
+                if extra_check is None or not extra_check(x):
+                    return False
+            elif not c(x):
+                return False
+        return all(r in v for r in required)
+
+    return check_object
