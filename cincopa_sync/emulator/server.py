@@ -7,6 +7,7 @@ no response at all.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -26,6 +27,42 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # idle keep-alive connections must not block close()
     request_queue_size = 256
     emulator: Emulator
+    stats: ServiceStats
+
+
+STATS_PATH = "/_emulator/stats"
+
+
+class ServiceStats:
+    """Calls served by endpoint and the server's own time on them (latency excluded), so a
+    benchmark can show the emulator is not its bottleneck. Read at STATS_PATH, outside
+    the API's namespace; `?reset=1` starts afresh."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls: dict[str, int] = {}
+            self.service_seconds = 0.0
+            self.max_service_seconds = 0.0
+
+    def add(self, endpoint: str, seconds: float) -> None:
+        with self._lock:
+            self.calls[endpoint] = self.calls.get(endpoint, 0) + 1
+            self.service_seconds += seconds
+            self.max_service_seconds = max(self.max_service_seconds, seconds)
+
+    def as_json(self) -> bytes:
+        with self._lock:
+            return json.dumps(
+                {
+                    "calls": dict(sorted(self.calls.items())),
+                    "service_seconds": round(self.service_seconds, 6),
+                    "max_service_ms": round(self.max_service_seconds * 1000, 3),
+                }
+            ).encode()
 
 
 class _IPv6HTTPServer(_HTTPServer):
@@ -49,7 +86,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass  # the call log is the emulator's; stderr stays quiet
 
     def _serve(self) -> None:
+        started = time.perf_counter()
         split = urlsplit(self.path)
+        if split.path == STATS_PATH:
+            self._stats(split.query)
+            return
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -57,9 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         params = request_params(split.query, self.headers.get("Content-Type"), body)
         reply = self.server.emulator.handle(self.command, split.path, params)
+        name = split.path.rsplit("/", 1)[-1].removesuffix(".json")
+        served = time.perf_counter() - started
         if reply.delay_ms:
             time.sleep(reply.delay_ms / 1000)
         if reply.action != "respond":
+            self.server.stats.add(name, served)
             # No response: the handler returns, and the server shuts the socket down.
             self.close_connection = True
             return
@@ -74,7 +118,20 @@ class _Handler(BaseHTTPRequestHandler):
         if self.close_connection:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        write_started = time.perf_counter()
         self.wfile.write(head + reply.body)
+        served += time.perf_counter() - write_started
+        self.server.stats.add(name, served)
+
+    def _stats(self, query: str) -> None:
+        if "reset=1" in query:
+            self.server.stats.reset()
+        body = self.server.stats.as_json()
+        head = (
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
+        self.wfile.write(head.encode("latin-1") + body)
 
 
 class EmulatorServer:
@@ -85,6 +142,7 @@ class EmulatorServer:
         self.emulator = emulator
         self.httpd = server_class((host, port), _Handler)
         self.httpd.emulator = emulator
+        self.httpd.stats = self.stats = ServiceStats()
         self.host = host
         self.port: int = self.httpd.server_address[1]
         shown = f"[{host}]" if ":" in host else host

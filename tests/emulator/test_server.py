@@ -158,3 +158,20 @@ def test_run_rejects_a_bad_fault_spec_before_serving() -> None:
     with pytest.raises(ValueError, match="unknown fault"):
         run(faults="*=explode", announce=lines.append)
     assert lines == []
+
+
+def test_stats_count_calls_by_endpoint_and_reset() -> None:
+    import httpx
+
+    from cincopa_sync.emulator import Emulator, serve
+
+    with serve(Emulator({"assets": [{"rid": "R1"}]})) as server:
+        root = server.base_url.removesuffix("v2/")
+        for _ in range(3):
+            httpx.get(server.base_url + "asset.list.json", params={"api_token": "emulator-token"})
+        httpx.get(server.base_url + "ping.json", params={"api_token": "emulator-token"})
+        stats = httpx.get(root + "_emulator/stats").json()
+        assert stats["calls"] == {"asset.list": 3, "ping": 1}
+        assert 0 < stats["service_seconds"] < 5
+        httpx.get(root + "_emulator/stats?reset=1")
+        assert httpx.get(root + "_emulator/stats").json()["calls"] == {}
