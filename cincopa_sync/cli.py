@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import click
 
@@ -17,12 +20,19 @@ from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.api.redact import redact
 from cincopa_sync.errors import (
     EXIT_API,
+    EXIT_CHANGES,
     EXIT_INTERRUPTED,
     EXIT_INVALID,
     CincopaSyncError,
     InvalidInput,
+    Refused,
 )
 from cincopa_sync.logs import setup_logging
+from cincopa_sync.manifest.model import DesiredState
+from cincopa_sync.plan import Plan
+from cincopa_sync.render.json_format import render_json
+from cincopa_sync.render.report import render_report
+from cincopa_sync.render.text import render_text
 from cincopa_sync.resources import demo_account_path
 
 TOKEN_ENV = "CINCOPA_API_TOKEN"
@@ -122,7 +132,10 @@ def connect(
             seed = None if emulator_state and os.path.exists(emulator_state) else demo_seed_path()
             emulator = Emulator.from_files(seed_path=seed, state_path=emulator_state)
             server = stack.enter_context(serve(emulator))
-            base, token = server.base_url, _token() or EMULATOR_DEFAULT_TOKEN
+            # A real token exported for other work is never sent, not even to loopback:
+            # only one of the emulator's own tokens (e.g. emulator-readonly) is used.
+            token = _token() if _token() in emulator.token_names else EMULATOR_DEFAULT_TOKEN
+            base = server.base_url
         else:
             base, token = api_url, _token()
         client = stack.enter_context(CincopaClient(base, token, max_connections=parallelism))
@@ -149,12 +162,8 @@ def cli() -> None:
 @common_options
 def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
     """Check manifests offline: syntax, schema and semantics. Makes no API call."""
-    from cincopa_sync.manifest import load_manifests
-
     setup_logging(verbose=verbose, debug=debug)
-    state = load_manifests(paths, os.environ)
-    for warning in state.warnings:
-        click.echo(str(warning), err=True)
+    state = load_desired(paths)
     click.echo(
         f"valid: {len(state.files)} file(s), {len(state.assets)} asset(s), "
         f"{len(state.portals)} portal(s), {len(state.webhooks)} webhook(s)"
@@ -217,6 +226,229 @@ def emulator(
     except KeyboardInterrupt:
         pass
     return 0
+
+
+# -- plan and apply ---------------------------------------------------------------------
+
+
+def plan_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="ADDR",
+            help="Only changes to this address (repeatable; `*` globs, e.g. 'portal.*').",
+        ),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=8,
+            show_default=True,
+            help="How many API calls may run at once.",
+        ),
+        click.option(
+            "--resend-secrets",
+            is_flag=True,
+            help="Write every webhook that has a security key (for key rotation).",
+        ),
+        click.option("--no-color", is_flag=True, help="No colours (NO_COLOR does the same)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _use_color(no_color: bool) -> bool:
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
+def _build_plan(
+    desired: DesiredState,
+    client: CincopaClient,
+    *,
+    parallelism: int,
+    targets: tuple[str, ...],
+    resend_secrets: bool,
+) -> Plan:
+    from cincopa_sync.live import read_live
+    from cincopa_sync.planner import PlanOptions, make_plan_for
+
+    _progress("Reading the live account...")
+    live = read_live(client, desired, parallelism=parallelism)
+    plan = make_plan_for(desired, live, PlanOptions(resend_secrets=resend_secrets))
+    plan = plan.targeted(targets)
+    if targets and plan.empty:
+        click.echo("warning: no change matches the --target addresses given", err=True)
+    return plan
+
+
+def load_desired(paths: tuple[str, ...]) -> DesiredState:
+    from cincopa_sync.manifest import load_manifests
+
+    desired = load_manifests(paths, os.environ)
+    for warning in desired.warnings:
+        click.echo(str(warning), err=True)
+    return desired
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for machines (schemas/plan.schema.json).",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
+)
+@plan_options
+@api_options
+@common_options
+def plan(
+    paths: tuple[str, ...],
+    fmt: str,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+    parallelism: int,
+    resend_secrets: bool,
+    no_color: bool,
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    verbose: bool,
+    debug: bool,
+) -> int:
+    """Show the API calls that would bring the account to the manifests. Writes nothing."""
+    setup_logging(verbose=verbose, debug=debug, secrets=(_token(),))
+    desired = load_desired(paths)  # bad manifests fail before any network call
+    with connect(api_url, use_emulator, emulator_state, parallelism) as client:
+        the_plan = _build_plan(
+            desired,
+            client,
+            parallelism=parallelism,
+            targets=targets,
+            resend_secrets=resend_secrets,
+        )
+    if fmt == "json":
+        click.echo(render_json(the_plan), nl=False)
+    else:
+        click.echo(render_text(the_plan, color=_use_color(no_color)), nl=False)
+    if detailed_exitcode and not the_plan.empty:
+        return EXIT_CHANGES
+    return 0
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (needed with no terminal)."
+)
+@plan_options
+@api_options
+@common_options
+def apply(
+    paths: tuple[str, ...],
+    auto_approve: bool,
+    targets: tuple[str, ...],
+    parallelism: int,
+    resend_secrets: bool,
+    no_color: bool,
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    verbose: bool,
+    debug: bool,
+) -> int:
+    """Plan, show the plan, confirm, then make exactly the plan's calls."""
+    from cincopa_sync.apply import apply_plan, check_permissions
+
+    setup_logging(verbose=verbose, debug=debug, secrets=(_token(),))
+    desired = load_desired(paths)
+    with connect(api_url, use_emulator, emulator_state, parallelism) as client:
+        the_plan = _build_plan(
+            desired,
+            client,
+            parallelism=parallelism,
+            targets=targets,
+            resend_secrets=resend_secrets,
+        )
+        click.echo(render_text(the_plan, color=_use_color(no_color)), nl=False)
+        if the_plan.empty:
+            return 0
+        # The writes carry security keys and Slack URLs in their query strings, which
+        # httpx logs with --debug: mask them there too.
+        setup_logging(verbose=verbose, debug=debug, secrets=_log_secrets(the_plan))
+        _confirm(auto_approve, len(the_plan.changes))
+        check_permissions(client, the_plan)
+        with interruptible() as stop:
+            report = apply_plan(
+                client, the_plan, parallelism=parallelism, stop=stop, on_outcome=_on_outcome
+            )
+    click.echo(render_report(report), nl=False)
+    return report.exit_code
+
+
+def _log_secrets(plan: Plan) -> tuple[str, ...]:
+    """The token and every secret param value of the plan's calls, as written and as a
+    logged URL spells them."""
+    values = [_token()]
+    values += [v for call in plan.calls() for k, v in call.params if k in call.secret]
+    spelled = [form for v in values if v for form in (v, quote(v, safe=""), quote_plus(v))]
+    return tuple(sorted(set(spelled), key=len, reverse=True))  # longest first
+
+
+def _confirm(auto_approve: bool, count: int) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise Refused("no terminal to confirm on: review the plan and pass --auto-approve")
+    answer = click.prompt(
+        f"Apply these {count} change(s)? Only 'yes' is accepted", default="", err=True
+    )
+    if answer.strip() != "yes":
+        raise Refused("apply cancelled: nothing was written")
+
+
+def _on_outcome(outcome: Any) -> None:
+    if sys.stderr.isatty():
+        click.echo(f"{outcome.status}: {outcome.change.address}", err=True)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM: no new call starts, in-flight ones finish, the report is printed.
+    A second one stops at once."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if stop.is_set():
+            click.echo("\nstopped at once: calls in flight may or may not have acted", err=True)
+            os._exit(EXIT_INTERRUPTED)
+        stop.set()
+        click.echo(
+            "\ninterrupted: finishing the calls in flight, starting no new ones "
+            "(again to stop at once)",
+            err=True,
+        )
+
+    if threading.current_thread() is not threading.main_thread():
+        yield stop
+        return
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def main() -> None:

@@ -1,0 +1,54 @@
+"""The machine format of a plan, documented by schemas/plan.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cincopa_sync.plan import SENSITIVE, Change, FieldChange, Plan
+
+FORMAT_VERSION = 1
+
+
+def _value(value: object, sensitive: bool) -> Any:
+    if sensitive and value is not None and value not in ("(none)", "(set)"):
+        return SENSITIVE
+    if isinstance(value, tuple | frozenset | set):
+        return sorted(value) if not isinstance(value, tuple) else list(value)
+    return value
+
+
+def _field(fc: FieldChange) -> dict[str, Any]:
+    return {
+        "field": fc.field,
+        "before": _value(fc.before, fc.sensitive),
+        "after": _value(fc.after, fc.sensitive),
+        "sensitive": fc.sensitive,
+    }
+
+
+def change_to_dict(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "kind": change.kind,
+        "action": change.action,
+        "location": str(change.location) if change.location else None,
+        "fields": [_field(f) for f in change.fields],
+        "calls": [{"endpoint": c.endpoint, "params": c.shown()} for c in change.calls],
+        "notes": list(change.notes),
+    }
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "summary": plan.summary(),
+        "changes": [change_to_dict(c) for c in plan.changes],
+        "unmanaged": dict(plan.unmanaged),
+        "notes": list(plan.notes),
+        "warnings": list(plan.warnings),
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,36 @@
+"""The end report of an apply: applied, failed (with the API's message), skipped, drift."""
+
+from __future__ import annotations
+
+from cincopa_sync.apply import ApplyReport
+from cincopa_sync.render.rows import SYMBOLS, show_value
+
+
+def render_report(report: ApplyReport) -> str:
+    applied = report.by_status("applied")
+    failed = report.by_status("failed")
+    skipped = report.by_status("skipped")
+    lines = []
+    for outcome in applied:
+        lines.append(f"  applied  {SYMBOLS[outcome.change.action]} {outcome.change.address}")
+    for outcome in failed:
+        lines.append(f"  FAILED   {outcome.change.address}: {outcome.message}")
+    for outcome in skipped:
+        lines.append(f"  skipped  {outcome.change.address}: {outcome.message}")
+    for d in report.drift:
+        lines.append(
+            f"  DRIFT    {d.address}: {d.field} is {show_value(d.actual)}, "
+            f"expected {show_value(d.expected)} (the API did not take the value sent)"
+        )
+    verdict = (
+        f"Apply {'interrupted' if report.interrupted else 'complete'}: {len(applied)} applied, "
+        f"{len(failed)} failed, {len(skipped)} skipped"
+    )
+    if report.drift:
+        verdict += f", {len(report.drift)} field(s) did not take"
+    elif not report.interrupted and applied:
+        verdict += "; every change verified by reading it back"
+    lines.append(verdict + ".")
+    if failed or skipped or report.drift:
+        lines.append("Run `plan` again to see exactly what remains.")
+    return "\n".join(lines) + "\n"
