@@ -22,3 +22,36 @@ def test_the_emulators_own_tokens_are_honoured():
     result = ping("emulator-readonly")
     assert result.exit_code == 0, result.output
     assert "asset.read" in result.stdout and "asset.*" not in result.stdout
+
+
+def test_the_emulator_command_serves_the_demo_account_to_any_http_client():
+    import json
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parents[2] / "examples" / "emulator" / "demo-account.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cincopa_sync", "emulator", "--seed", str(seed), "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        assert "serving http://127.0.0.1:" in line, line
+        base = line.split("serving ", 1)[1].split(" ", 1)[0]
+        url = base + "asset.list.json?api_token=emulator-token&items_per_page=100"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = json.load(response)
+        assert body["success"] is True
+        assert body["items_data"]["items_count"] == len(json.loads(seed.read_text())["assets"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_a_bad_fault_spec_is_invalid_input():
+    result = CliRunner().invoke(cli, ["emulator", "--faults", "asset.list=teapot"])
+    assert result.exit_code == 3
+    assert "teapot" in result.stderr
