@@ -20,7 +20,7 @@ from cincopa_sync.manifest import yamlload
 from cincopa_sync.manifest.interpolate import interpolate
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
-from cincopa_sync.manifest.semantic import Skip, build
+from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
@@ -55,7 +55,7 @@ def load_manifests(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState
 def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
     problems: list[Problem] = []
     files = find_files(paths, problems)
-    documents: list[tuple[Document, Skip]] = []
+    builder = Builder()
     digests: list[tuple[str, str]] = []
     for file in files:
         data = _read(file, problems)
@@ -76,8 +76,9 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
         skip = _entries_holding(doc, broken) if broken else set()
         skip |= validate(doc)
         problems.extend(doc.problems)
-        documents.append((doc, skip))
-    collected = build(documents)
+        builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
+        del doc
+    collected = builder.finish()
     problems.extend(collected.problems)
     if problems:
         raise InvalidInput(problems + collected.warnings)

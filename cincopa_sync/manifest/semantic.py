@@ -52,16 +52,21 @@ class Collected:
     warnings: list[Problem] = field(default_factory=list)
 
 
-class _Builder:
+class Builder:
+    """Builds the model one document at a time (each tree can be freed after), then
+    `finish()` gives the model with every problem and warning."""
+
     def __init__(self) -> None:
         self.out = Collected()
-        # identity -> (document, mapping, key) of its first declaration; a Location is made
-        # only when a second one turns up.
-        self.rids: dict[str, tuple[Document, PosDict, str]] = {}
-        self.refs: dict[str, tuple[Document, PosDict, str]] = {}
-        self.portal_names: dict[str, tuple[Document, PosDict | PosList, object]] = {}
-        self.urls: dict[str, tuple[Document, PosDict, str, bool]] = {}
+        # identity -> where it was first declared. Only a Location is kept, never the
+        # document: each file's tree can then be freed as soon as it is built, so a large
+        # load holds one file's tree at a time, not all of them.
+        self.rids: dict[str, Location] = {}
+        self.refs: dict[str, Location] = {}
+        self.portal_names: dict[str, tuple[Location, bool]] = {}  # (where, as a subdomain)
+        self.urls: dict[str, tuple[Location, bool]] = {}  # (where, secret)
         self.prune: dict[str, tuple[bool, Location]] = {}
+        self.tag_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def error(self, location: Location, message: str) -> None:
         self.out.problems.append(Problem(location, message))
@@ -105,16 +110,12 @@ class _Builder:
             self.error(doc.location(entry.value_spot(by)), f"{by} must not be empty")
             ok = False
         else:
+            here = doc.location(entry.value_spot(by))
             first = seen.get(ident)
             if first is None:
-                seen[ident] = (doc, entry, by)
+                seen[ident] = here
             else:
-                fdoc, fentry, fkey = first
-                self.error(
-                    doc.location(entry.value_spot(by)),
-                    f"asset {by} {ident} is declared twice: here and at "
-                    f"{fdoc.location(fentry.value_spot(fkey))}",
-                )
+                self.error(here, f"asset {by} {ident} is declared twice: here and at {first}")
                 ok = False
         fields: dict[str, object] = {}
         for key, value in entry.items():
@@ -137,7 +138,9 @@ class _Builder:
     def tags(self, doc: Document, tags: PosList) -> frozenset[str] | None:
         trimmed = [t.strip() for t in tags]
         if "" not in trimmed and not any("," in t for t in trimmed):
-            return frozenset(trimmed)
+            # Tag sets repeat across entries: share one frozenset per distinct set.
+            tag_set = frozenset(trimmed)
+            return self.tag_sets.setdefault(tag_set, tag_set)
         for index, tag in enumerate(trimmed):
             where = doc.location(tags.spots[index])
             if tag == "":
@@ -180,20 +183,17 @@ class _Builder:
     def portal_name(
         self, doc: Document, holder: PosDict | PosList, key: object, name: str, what: str
     ) -> bool:
+        here = doc.location(_value_spot(holder, key))
         first = self.portal_names.get(name)
         if first is None:
-            self.portal_names[name] = (doc, holder, key)
+            self.portal_names[name] = (here, isinstance(holder, PosDict))
             return True
-        fdoc, fholder, fkey = first
-        if what == "subdomain" and isinstance(fholder, PosDict):
+        where, first_as_subdomain = first
+        if what == "subdomain" and first_as_subdomain:
             what_text = "portal subdomain"
         else:
             what_text = "portal name"
-        self.error(
-            doc.location(_value_spot(holder, key)),
-            f"{what_text} {name} is declared twice: here and at "
-            f"{fdoc.location(_value_spot(fholder, fkey))}",
-        )
+        self.error(here, f"{what_text} {name} is declared twice: here and at {where}")
         return False
 
     def settings(self, doc: Document, settings: PosDict) -> MappingProxyType | None:
@@ -231,18 +231,15 @@ class _Builder:
                 f"webhook url must be an https:// URL, got {shown!r}",
             )
             ok = False
+        here = doc.location(entry.value_spot("url"))
         first = self.urls.get(url)
         if first is None:
-            self.urls[url] = (doc, entry, "url", secret)
+            self.urls[url] = (here, secret)
         else:
-            fdoc, fentry, fkey, fsecret = first
-            if fsecret:
+            where, first_secret = first
+            if first_secret:
                 shown = mask_url(url)
-            self.error(
-                doc.location(entry.value_spot("url")),
-                f"webhook url {shown} is declared twice: here and at "
-                f"{fdoc.location(fentry.value_spot(fkey))}",
-            )
+            self.error(here, f"webhook url {shown} is declared twice: here and at {where}")
             ok = False
         key = entry.get("security_key")
         if secret and key is not None:
@@ -306,7 +303,7 @@ def _value_spot(holder: PosDict | PosList, key: object) -> int:
 
 def build(documents: list[tuple[Document, Skip]]) -> Collected:
     """The desired model of all documents, with every semantic problem and warning."""
-    builder = _Builder()
+    builder = Builder()
     for doc, skip in documents:
         builder.document(doc, skip)
     return builder.finish()

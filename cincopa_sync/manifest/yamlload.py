@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from sys import intern
 
 import yaml
 from yaml.events import (
@@ -305,7 +306,8 @@ def _build(get_event: Callable[[], object], doc: Document) -> None:
             if is_map:
                 if key is _NOKEY:
                     if value.__class__ is str:
-                        key = value
+                        # Keys repeat in every entry: one shared string each, not 100,000.
+                        key = intern(value)
                         key_spot = spot
                     else:
                         problems.append(_bad_key(doc, spot, value))
