@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from cincopa_sync.api import endpoints as ep
@@ -104,36 +104,50 @@ def apply_plan(
     def run(change: Change) -> None:
         record(_run_change(client, change, stop))
 
+    deletes = {
+        kind: [c for c in plan.changes if c.kind == kind and c.action == "delete"] for kind in KINDS
+    }
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         first: dict[str, list[Future[None]]] = {kind: [] for kind in KINDS}
-        deletes = [c for c in plan.changes if c.action == "delete"]
         for change in plan.changes:
             if change.action != "delete":
                 first[change.kind].append(pool.submit(run, change))
-        for kind in KINDS:
-            kind_deletes = [c for c in deletes if c.kind == kind]
-            if not kind_deletes:
-                continue
-            wait(first[kind])
-            blocked = any(
-                o.status != "applied" and o.change.kind == kind and o.change.action != "delete"
-                for o in report.outcomes
-            )
-            for change in kind_deletes:
-                if blocked:
-                    record(
-                        Outcome(
-                            change,
-                            "skipped",
-                            f"a {kind} create or update failed; deletes wait so nothing is lost",
-                        )
-                    )
-                else:
-                    pool.submit(run, change)
+        # Each kind's deletes start as soon as that kind's creates and updates are done,
+        # without waiting for the other kinds.
+        waiting = {kind for kind in KINDS if deletes[kind]}
+        while waiting:
+            for kind in sorted(waiting):
+                if all(f.done() for f in first[kind]):
+                    waiting.discard(kind)
+                    _start_deletes(kind, deletes[kind], report, pool, run, record)
+            if waiting:
+                wait([f for k in waiting for f in first[k]], return_when=FIRST_COMPLETED)
     report.interrupted = stop.is_set()
     if not report.interrupted:
         report.drift = verify(client, report.by_status("applied"), parallelism=parallelism)
     return report
+
+
+def _start_deletes(
+    kind: str,
+    changes: list[Change],
+    report: ApplyReport,
+    pool: ThreadPoolExecutor,
+    run: Callable[[Change], None],
+    record: Callable[[Outcome], None],
+) -> None:
+    """A failed create or update of the kind holds its deletes back: a replaced webhook is
+    never deleted before its replacement exists."""
+    blocked = any(
+        o.status != "applied" and o.change.kind == kind and o.change.action != "delete"
+        for o in list(report.outcomes)
+    )
+    for change in changes:
+        if blocked:
+            reason = f"a {kind} create or update failed; deletes wait so nothing is lost"
+            record(Outcome(change, "skipped", reason))
+        else:
+            pool.submit(run, change)
 
 
 def _run_change(client: CincopaClient, change: Change, stop: threading.Event) -> Outcome:

@@ -47,14 +47,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Endpoint("asset.get_tags", False, ()),
         Endpoint("asset.set_meta", True, ("rid", *ASSET_PARAMS)),
-        Endpoint("portal.list", False, ()),
+        Endpoint("portal.list", False, ("page",)),  # page: ASSUMED, only if it pages
         Endpoint("portal.check", False, ("subdomain",)),
         # portal.set also takes any further setting as key=value (checked in portal_set).
         Endpoint("portal.set", True, ("subdomain", "name", "visibility")),
         Endpoint("portal.rename", True, ("subdomain", "new_subdomain")),
         Endpoint("portal.remove", True, ("subdomain",)),
         Endpoint("portal.cease", True, ("subdomain",)),
-        Endpoint("webhook.list", False, ()),
+        Endpoint("webhook.list", False, ("page",)),  # page: ASSUMED, only if it pages
         Endpoint("webhook.set", True, ("hook_url", "events", "security_key")),
         Endpoint("webhook.set_slack", True, ("hook_url", "events")),
         Endpoint("webhook.delete", True, ("hook_url",)),
@@ -190,6 +190,11 @@ def asset_list(
     if items_per_page is not None:
         params.append(("items_per_page", str(items_per_page)))
     return _call("asset.list", params)
+
+
+def list_page(endpoint: str, page: int | None) -> Call:
+    """A list call (portal.list, webhook.list): page 1 without a page parameter."""
+    return _call(endpoint, [] if page is None else [("page", str(page))])
 
 
 def portal_set(subdomain: str, fields: Mapping[str, object]) -> Call:

@@ -259,3 +259,17 @@ def test_tags_round_trip():
 def test_portal_settings_may_not_override_call_params():
     with pytest.raises(ValueError, match="reserved"):
         ep.portal_set("acme", {"settings": {"api_token": "x"}})
+
+
+def test_portal_and_webhook_lists_follow_items_data_should_they_page():
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params.get("page", "1"))
+        data = {"page": page, "items_per_page": 1, "items_count": 2, "pages_count": 2}
+        portal = {"subdomain": f"p{page}", "name": "", "visibility": "public"}
+        return httpx.Response(200, json={"success": True, "portals": [portal], "items_data": data})
+
+    script = Script(handler)
+    portals = make_client(script).list_portals()
+    assert [p["subdomain"] for p in portals] == ["p1", "p2"]
+    assert "page" not in script.requests[0].url.params  # one plain call when it does not page
+    assert script.requests[1].url.params["page"] == "2"
