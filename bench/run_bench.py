@@ -1,0 +1,292 @@
+"""Benchmark plan and apply against the emulator running as its own process.
+
+Starts `cincopa-sync emulator` seeded with N assets, latency L and page cap P; writes
+manifests naming k assets by rid (+ r by reference_id), c of them changed; runs `plan`,
+`apply --auto-approve` and `plan` again as a user would (each its own process); prints
+calls by endpoint, the lower bound of each read strategy, wall time against the bound,
+writes against c, CPU seconds and peak memory of each cincopa-sync process, the emulator's
+own service time, and the parsing floor (plain `yaml.load` with CSafeLoader of the same
+manifests, in its own process). See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+TOKEN = "emulator-token"
+PER_FILE = 5000
+WRITE_ENDPOINTS = {
+    "asset.set_meta",
+    "portal.set",
+    "portal.rename",
+    "portal.remove",
+    "portal.cease",
+    "webhook.set",
+    "webhook.set_slack",
+    "webhook.delete",
+}  # entries per manifest file, as export writes them
+
+SCENARIOS = {
+    "listing": dict(
+        assets=100_000, managed=10_000, by_ref=500, changed=1000, page_cap=100, latency_ms=50
+    ),
+    "lookup": dict(assets=100_000, managed=20, by_ref=0, changed=5, page_cap=100, latency_ms=50),
+    "cpu": dict(assets=100_000, managed=100_000, by_ref=0, changed=0, page_cap=100, latency_ms=0),
+}
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    peak_mb: float
+    code: int
+    stdout: str
+    stderr: str
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> Run:
+    """Run a process to its end; its own CPU and peak RSS come from wait4."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out_chunks: list[bytes] = []
+    err_chunks: list[bytes] = []
+    # communicate() would reap the child before wait4 could read its rusage.
+    import threading
+
+    def drain(stream, sink):
+        for chunk in iter(lambda: stream.read(65536), b""):
+            sink.append(chunk)
+
+    threads = [
+        threading.Thread(target=drain, args=(proc.stdout, out_chunks)),
+        threading.Thread(target=drain, args=(proc.stderr, err_chunks)),
+    ]
+    for t in threads:
+        t.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    for t in threads:
+        t.join()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return Run(
+        wall=wall,
+        cpu=usage.ru_utime + usage.ru_stime,
+        peak_mb=usage.ru_maxrss / 1024,
+        code=proc.returncode,
+        stdout=b"".join(out_chunks).decode(errors="replace"),
+        stderr=b"".join(err_chunks).decode(errors="replace"),
+    )
+
+
+def make_account(n: int, rng: random.Random) -> list[dict]:
+    return [
+        {
+            "id": str(100000 + i),
+            "rid": f"R{i:07d}x{rng.randrange(36**3):03x}",
+            "type": "video",
+            "filename": f"video-{i}.mp4",
+            "caption": f"Video number {i}",
+            "description": f"A description of video {i}, long enough to look real.",
+            "long_description": "",
+            "related_link_text": "Shop now",
+            "related_link_url": f"https://shop.example.com/p/{i}",
+            "reference_id": f"SKU-{i}",
+            "tags": ["catalog", f"line-{i % 40}"],
+            "video_thumb_sec": i % 30,
+        }
+        for i in range(n)
+    ]
+
+
+def write_manifests(
+    assets: list[dict], managed: int, by_ref: int, changed: int, out: Path, rng: random.Random
+) -> None:
+    """k entries by rid and r by reference_id, about 10 fields each; c captions changed."""
+    picked = rng.sample(range(len(assets)), managed + by_ref)
+    changed_set = set(rng.sample(picked, min(changed, len(picked))))
+    entries = []
+    for n, i in enumerate(picked):
+        a = assets[i]
+        caption = a["caption"] + (" (new)" if i in changed_set else "")
+        ident = (
+            [f"  - rid: {a['rid']}", f"    reference_id: {a['reference_id']}"]
+            if n < managed
+            else [f"  - reference_id: {a['reference_id']}"]
+        )
+        fields = [
+            f'    caption: "{caption}"',
+            f'    description: "{a["description"]}"',
+            '    long_description: ""',
+            f'    related_link_text: "{a["related_link_text"]}"',
+            f"    related_link_url: {a['related_link_url']}",
+            f"    tags: [{', '.join(a['tags'])}]",
+            f"    video_thumb_sec: {a['video_thumb_sec']}",
+        ]
+        entries.append([*ident, *fields])
+    out.mkdir(parents=True, exist_ok=True)
+    for f, start in enumerate(range(0, len(entries), PER_FILE)):
+        lines = ["version: 1", "assets:"]
+        for entry in entries[start : start + PER_FILE]:
+            lines += entry
+        (out / f"assets-{f:03d}.yaml").write_text("\n".join(lines) + "\n")
+
+
+def generate(tmpdir: Path, n: int, k: int, r: int, c: int) -> None:
+    rng = random.Random(20261126)
+    assets = make_account(n, rng)
+    (tmpdir / "seed.json").write_text(json.dumps({"assets": assets}))
+    write_manifests(assets, k, r, c, tmpdir / "manifests", rng)
+
+
+def start_emulator(seed: Path, latency_ms: int, page_cap: int) -> tuple[subprocess.Popen, str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cincopa_sync",
+            "emulator",
+            "--seed",
+            str(seed),
+            "--latency-ms",
+            str(latency_ms),
+            "--page-cap",
+            str(page_cap),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    if "serving" not in line:
+        proc.kill()
+        raise SystemExit(f"emulator did not start: {line}{proc.stderr.read()}")
+    return proc, line.split("serving ", 1)[1].split(" ", 1)[0]
+
+
+def stats(base: str, reset: bool = False) -> dict:
+    url = base.removesuffix("v2/") + "_emulator/stats" + ("?reset=1" if reset else "")
+    with urllib.request.urlopen(url) as response:
+        return json.load(response)
+
+
+def yaml_floor(manifests: Path, env: dict[str, str], *, gc_off: bool = False) -> Run:
+    # Every file's data is kept, as a plan must hold the whole desired state at once.
+    code = (
+        "import gc, sys, yaml, pathlib\n"
+        + ("gc.disable()\n" if gc_off else "")
+        + "kept = [yaml.load(p.read_text(), Loader=yaml.CSafeLoader)\n"
+        "        for p in sorted(pathlib.Path(sys.argv[1]).glob('*.yaml'))]\n"
+    )
+    return run_measured([sys.executable, "-c", code, str(manifests)], env)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="listing")
+    for key in ("assets", "managed", "by_ref", "changed", "page_cap", "latency_ms"):
+        parser.add_argument("--" + key.replace("_", "-"), type=int)
+    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--skip-apply", action="store_true")
+    parser.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate:
+        generate(Path(args.generate[0]), *map(int, args.generate[1:]))
+        return
+    cfg = dict(SCENARIOS[args.scenario])
+    for key in cfg:
+        if getattr(args, key) is not None:
+            cfg[key] = getattr(args, key)
+    n, k, r, c = cfg["assets"], cfg["managed"], cfg["by_ref"], cfg["changed"]
+    p, lat, par = cfg["page_cap"], cfg["latency_ms"] / 1000, args.parallelism
+
+    with tempfile.TemporaryDirectory(prefix="cincopa-bench-") as tmp:
+        tmpdir = Path(tmp)
+        seed, manifests = tmpdir / "seed.json", tmpdir / "manifests"
+        # Generated in a child: on Linux a process's peak RSS (wait4's ru_maxrss) starts
+        # from its parent's at fork, so this process must stay small while it measures.
+        subprocess.run(
+            [sys.executable, __file__, "--generate", tmp, *map(str, (n, k, r, c))], check=True
+        )
+        size_mb = sum(f.stat().st_size for f in manifests.iterdir()) / 1e6
+        emulator, base = start_emulator(seed, cfg["latency_ms"], p)
+        env = dict(os.environ, CINCOPA_API_TOKEN=TOKEN, CINCOPA_API_URL=base)
+        cli = [sys.executable, "-m", "cincopa_sync"]
+        common = ["--parallelism", str(par)]
+        results = {}
+        try:
+            steps = [("plan", ["plan", str(manifests), "--detailed-exitcode", *common])]
+            if not args.skip_apply:
+                steps += [
+                    ("apply", ["apply", str(manifests), "--auto-approve", *common]),
+                    ("plan again", ["plan", str(manifests), "--detailed-exitcode", *common]),
+                ]
+            for name, argv in steps:
+                stats(base, reset=True)
+                run = run_measured(cli + argv, env)
+                results[name] = (run, stats(base))
+                if run.code not in (0, 2):
+                    print(run.stderr[-3000:], file=sys.stderr)
+                    raise SystemExit(f"{name} exited {run.code}")
+        finally:
+            emulator.terminate()
+            emulator.wait()
+        floor = yaml_floor(manifests, env)
+        # cincopa-sync loads with the cyclic GC paused (its trees hold no cycles); the same
+        # trick on the plain load shows the floor without the collector's share.
+        floor_no_gc = yaml_floor(manifests, env, gc_off=True)
+
+    list_bound = math.ceil(n / p) / par * lat
+    lookup_bound = math.ceil((k + r) / par) * lat
+    print(f"# cincopa-sync benchmark ({os.cpu_count()} cores)")
+    print(
+        f"N={n} assets, k={k} by rid + {r} by reference_id, c={c} changed, P={p}, "
+        f"L={cfg['latency_ms']} ms, parallelism {par}; manifests {size_mb:.1f} MB"
+    )
+    print(
+        f"bounds: listing ceil(N/P)/C x L = {list_bound:.2f} s; "
+        f"lookups ceil(k/C) x L = {lookup_bound:.2f} s"
+    )
+    print(
+        f"parsing floor (plain yaml.load, CSafeLoader): CPU {floor.cpu:.2f} s, "
+        f"peak {floor.peak_mb:.0f} MB; with the GC paused: CPU {floor_no_gc.cpu:.2f} s"
+    )
+    for name, (run, served) in results.items():
+        calls = served["calls"]
+        writes = sum(v for e, v in calls.items() if e in WRITE_ENDPOINTS)
+        reads = sum(calls.values()) - writes
+        strategy = "listing" if calls.get("asset.list", 0) >= math.ceil(n / p) else "lookups"
+        read_bound = list_bound if strategy == "listing" else lookup_bound
+        bound = read_bound
+        if name == "apply":
+            changed_reads = min(math.ceil(c / par), math.ceil(math.ceil(n / p) / par)) * lat
+            bound = read_bound + math.ceil(c / par) * lat + changed_reads
+        ratio = f"{run.wall / bound:.2f}x" if bound else "n/a"
+        print(f"\n## {name}: exit {run.code}")
+        print(f"  calls: {json.dumps(calls)}")
+        print(f"  reads {reads}, writes {writes} (c={c}); asset read strategy: {strategy}")
+        print(f"  wall {run.wall:.2f} s; bound {bound:.2f} s; ratio {ratio}")
+        print(
+            f"  CPU {run.cpu:.2f} s ({run.cpu / floor.cpu:.2f}x the parsing floor, "
+            f"{run.cpu / floor_no_gc.cpu:.2f}x with its GC paused); "
+            f"peak {run.peak_mb:.0f} MB ({run.peak_mb / floor.peak_mb:.2f}x the floor's)"
+        )
+        print(
+            f"  emulator service time {served['service_seconds']:.2f} s in total, "
+            f"max {served['max_service_ms']:.1f} ms per call"
+        )
+
+
+if __name__ == "__main__":
+    main()
