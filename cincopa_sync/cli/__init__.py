@@ -1,0 +1,9 @@
+"""The command line: parse, call the library, render, map errors to exit codes.
+
+`app` holds the group and the exit-code mapping; each other module adds commands.
+"""
+
+from cincopa_sync.cli import basic, plan_apply  # noqa: F401 - they register commands
+from cincopa_sync.cli.app import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,88 @@
+"""The `cincopa-sync` group: exit codes of design §2 for every error, click's included."""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Any
+
+import click
+
+from cincopa_sync import __version__
+from cincopa_sync.api.redact import redact
+from cincopa_sync.errors import (
+    EXIT_API,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    CincopaSyncError,
+    InvalidInput,
+)
+
+TOKEN_ENV = "CINCOPA_API_TOKEN"
+API_URL_ENV = "CINCOPA_API_URL"
+
+
+def token() -> str:
+    """The API token: from the environment only (a flag would land in shell history)."""
+    return os.environ.get(TOKEN_ENV, "")
+
+
+class ExitCodeGroup(click.Group):
+    """A click group whose errors follow our exit-code table, not click's defaults."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, **extra: Any) -> Any:  # type: ignore[override]
+        extra.pop("standalone_mode", None)
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        try:
+            code = super().main(args, prog_name or "cincopa-sync", standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except click.UsageError as exc:  # click would exit 2, which means "changes pending"
+            exc.show()
+            code = EXIT_INVALID
+        except click.ClickException as exc:
+            exc.show()
+            code = EXIT_INVALID if exc.exit_code == 2 else exc.exit_code
+        except (click.Abort, KeyboardInterrupt):
+            click.echo("interrupted", err=True)
+            code = EXIT_INTERRUPTED
+        except CincopaSyncError as exc:
+            _report_error(exc)
+            code = exc.exit_code
+        except Exception as exc:  # our bug, not the user's: say so plainly
+            click.echo(f"internal error: {redact(repr(exc), token())}", err=True)
+            if debug:
+                click.echo(redact(traceback.format_exc(), token()), err=True)
+            else:
+                click.echo("run again with --debug to see the traceback", err=True)
+            code = EXIT_API
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report_error(exc: CincopaSyncError) -> None:
+    if isinstance(exc, InvalidInput):
+        errors = [p for p in exc.problems if p.severity == "error"]
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        files = {p.location.file for p in errors if p.location}
+        where = f" in {len(files)} file(s)" if files else ""
+        click.echo(f"{len(errors)} error(s){where}; nothing was planned or applied", err=True)
+        return
+    click.echo(f"error: {redact(str(exc), token())}", err=True)
+
+
+@click.group(cls=ExitCodeGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cincopa-sync")
+def cli() -> None:
+    """Keep a Cincopa account in the state that YAML manifests describe.
+
+    \b
+    Exit codes: 0 ok (plan: no changes), 1 API or internal error, 2 changes pending
+    (plan --detailed-exitcode), 3 invalid input, 4 refused, 5 partial apply, 130 interrupted.
+    """
+
+
+def main() -> None:
+    cli.main()

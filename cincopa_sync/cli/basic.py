@@ -1,0 +1,81 @@
+"""validate, ping and emulator."""
+
+from __future__ import annotations
+
+import click
+
+from cincopa_sync.cli.app import cli, token
+from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
+from cincopa_sync.errors import InvalidInput
+from cincopa_sync.logs import setup_logging
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@common_options
+def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
+    """Check manifests offline: syntax, schema and semantics. Makes no API call."""
+    setup_logging(verbose=verbose, debug=debug)
+    state = load_desired(paths)
+    click.echo(
+        f"valid: {len(state.files)} file(s), {len(state.assets)} asset(s), "
+        f"{len(state.portals)} portal(s), {len(state.webhooks)} webhook(s)"
+    )
+    return 0
+
+
+@cli.command()
+@api_options
+@common_options
+def ping(
+    api_url: str, use_emulator: bool, emulator_state: str | None, verbose: bool, debug: bool
+) -> int:
+    """Check the token: which account it opens and what it may do."""
+    setup_logging(verbose=verbose, debug=debug, secrets=(token(),))
+    with connect(api_url, use_emulator, emulator_state) as client:
+        info = client.ping()
+    click.echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
+    click.echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
+    return 0
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, help="0 picks a free port.")
+@click.option("--state", type=click.Path(dir_okay=False), help="Load and persist the account.")
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False), help="Seed account JSON.")
+@click.option("--latency-ms", type=click.IntRange(0), default=0, help="Delay every answer.")
+@click.option("--faults", help="Fault rules, see docs/emulator.md.")
+@click.option("--fault-seed", type=int, default=0, help="Seed of the random faults.")
+@click.option("--page-cap", type=click.IntRange(1), default=100, help="Largest items_per_page.")
+@common_options
+def emulator(
+    port: int,
+    state: str | None,
+    seed: str | None,
+    latency_ms: int,
+    faults: str | None,
+    fault_seed: int,
+    page_cap: int,
+    verbose: bool,
+    debug: bool,
+) -> int:
+    """Serve a local emulator of the Cincopa API on 127.0.0.1 until Ctrl-C."""
+    from cincopa_sync.emulator import run
+
+    setup_logging(verbose=verbose, debug=debug)
+    try:
+        run(
+            port=port,
+            state=state,
+            seed=seed,
+            latency_ms=latency_ms,
+            faults=faults,
+            fault_seed=fault_seed,
+            page_cap=page_cap,
+            announce=lambda line: click.echo(line, err=False),
+        )
+    except ValueError as exc:  # a bad fault spec or seed file
+        raise InvalidInput(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,150 @@
+"""Options shared by commands, and the steps they share: loading, connecting, colour."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any
+
+import click
+
+from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.endpoints import DEFAULT_API_BASE
+from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
+from cincopa_sync.errors import InvalidInput
+from cincopa_sync.manifest.model import DesiredState
+from cincopa_sync.resources import demo_account_path
+
+EMULATOR_DEFAULT_TOKEN = "emulator-token"
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--verbose / --debug on every command, so they work after the command name too."""
+    func = click.option("--debug", is_flag=True, help="Log everything; show tracebacks.")(func)
+    func = click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")(func)
+    return func
+
+
+def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--emulator-state",
+        type=click.Path(dir_okay=False),
+        help="With --emulator: persist the emulated account in this JSON file between runs.",
+    )(func)
+    func = click.option(
+        "--emulator",
+        "use_emulator",
+        is_flag=True,
+        help="Run against the built-in emulator on a free loopback port (no account needed).",
+    )(func)
+    func = click.option(
+        "--api-url",
+        envvar=API_URL_ENV,
+        default=DEFAULT_API_BASE,
+        show_default=True,
+        help=f"The API base URL (or {API_URL_ENV}). The token comes only from {TOKEN_ENV}.",
+    )(func)
+    return func
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What every command that reads the account is given, as one value."""
+
+    api_url: str
+    use_emulator: bool
+    emulator_state: str | None
+    parallelism: int
+    targets: tuple[str, ...]
+    resend_secrets: bool
+    no_color: bool
+    verbose: bool
+    debug: bool
+
+    @property
+    def color(self) -> bool:
+        return use_color(self.no_color)
+
+
+def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of plan-like commands, handed to the command as `run: RunOptions`."""
+    names = [f.name for f in fields(RunOptions)]
+
+    @functools.wraps(func)
+    def wrapper(**kwargs: Any) -> Any:
+        run = RunOptions(**{name: kwargs.pop(name) for name in names})
+        return func(run=run, **kwargs)
+
+    options = [
+        click.option(
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="ADDR",
+            help="Only changes to this address (repeatable; `*` globs, e.g. 'portal.*').",
+        ),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=8,
+            show_default=True,
+            help="How many API calls may run at once.",
+        ),
+        click.option(
+            "--resend-secrets",
+            is_flag=True,
+            help="Write every webhook that has a security key (for key rotation).",
+        ),
+        click.option("--no-color", is_flag=True, help="No colours (NO_COLOR does the same)."),
+    ]
+    decorated: Callable[..., Any] = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return common_options(api_options(decorated))
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
+
+
+def progress(message: str) -> None:
+    """A progress line for people watching a terminal; nothing in logs or pipes."""
+    if sys.stderr.isatty():
+        click.echo(message, err=True)
+
+
+def load_desired(paths: tuple[str, ...]) -> DesiredState:
+    from cincopa_sync.manifest import load_manifests
+
+    desired = load_manifests(paths, os.environ)
+    for warning in desired.warnings:
+        click.echo(str(warning), err=True)
+    return desired
+
+
+@contextlib.contextmanager
+def connect(
+    api_url: str, use_emulator: bool, emulator_state: str | None, parallelism: int = 8
+) -> Iterator[CincopaClient]:
+    """A client for the real API, or for an emulator started for this run only."""
+    if emulator_state and not use_emulator:
+        raise InvalidInput("--emulator-state needs --emulator")
+    with contextlib.ExitStack() as stack:
+        if use_emulator:
+            from cincopa_sync.emulator import Emulator, serve
+
+            fresh = not (emulator_state and os.path.exists(emulator_state))
+            seed = str(demo_account_path()) if fresh else None
+            emulator = Emulator.from_files(seed_path=seed, state_path=emulator_state)
+            server = stack.enter_context(serve(emulator))
+            # A real token exported for other work is never sent, not even to loopback:
+            # only one of the emulator's own tokens (e.g. emulator-readonly) is used.
+            chosen = token() if token() in emulator.token_names else EMULATOR_DEFAULT_TOKEN
+            base = server.base_url
+        else:
+            base, chosen = api_url, token()
+        yield stack.enter_context(CincopaClient(base, chosen, max_connections=parallelism))
