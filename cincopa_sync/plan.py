@@ -27,6 +27,18 @@ class FieldChange:
 
 
 @dataclass(frozen=True, slots=True)
+class Observed:
+    """An object as the plan saw it live: the values it planned against, or absent.
+
+    A saved plan records these so `apply --plan` can refuse when the account moved since.
+    """
+
+    kind: str
+    key: str  # rid, subdomain or webhook URL
+    fields: tuple[tuple[str, object], ...] | None  # None: absent; () present, no fields
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     address: str
     kind: str  # one of KINDS
@@ -37,6 +49,7 @@ class Change:
     notes: tuple[str, ...] = ()
     # Whether the first call creates something (retried only after a read says it is absent).
     creates: bool = False
+    observed: tuple[Observed, ...] = ()
 
     @property
     def sort_key(self) -> tuple:
@@ -49,6 +62,7 @@ class Plan:
     unmanaged: tuple[tuple[str, int], ...] = ()  # (kind, count) of live objects left alone
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    live_counts: tuple[tuple[str, int], ...] = ()  # (kind, live objects) of pruned kinds
 
     @property
     def empty(self) -> bool:
@@ -70,11 +84,39 @@ class Plan:
         return replace(self, changes=kept)
 
 
+    def all_warnings(self) -> list[str]:
+        """The plan's warnings and, computed from its changes as they are now (after
+        --target too), the delete-safety ones."""
+        return [*self.warnings, *self.risky_deletes()]
+
+    def risky_deletes(self) -> list[str]:
+        """Why apply would refuse without --allow-deletes: per kind, deleting both more
+        than DELETE_MIN_COUNT objects and more than DELETE_MAX_SHARE of the live ones."""
+        counts = Counter(c.kind for c in self.changes if c.action == "delete")
+        live = dict(self.live_counts)
+        reasons = []
+        for kind in KINDS:
+            deleting, total = counts.get(kind, 0), live.get(kind, 0)
+            if deleting > DELETE_MIN_COUNT and deleting > DELETE_MAX_SHARE * total:
+                reasons.append(
+                    f"the plan deletes {deleting} of {total} live {kind}s "
+                    f"(more than {DELETE_MIN_COUNT} and more than "
+                    f"{DELETE_MAX_SHARE:.0%}): apply refuses without --allow-deletes"
+                )
+        return reasons
+
+
+# The delete safety of design §3: a plan deleting more than both, of one kind, is refused.
+DELETE_MIN_COUNT = 3
+DELETE_MAX_SHARE = 0.30
+
+
 def make_plan(
     changes: Iterable[Change],
     unmanaged: dict[str, int] | None = None,
     warnings: Iterable[str] = (),
     notes: Iterable[str] = (),
+    live_counts: dict[str, int] | None = None,
 ) -> Plan:
     """The one way to build a Plan: changes sorted, so the same inputs give the same plan."""
     return Plan(
@@ -82,4 +124,5 @@ def make_plan(
         unmanaged=tuple(sorted((unmanaged or {}).items())),
         warnings=tuple(sorted(set(warnings))),
         notes=tuple(notes),
+        live_counts=tuple(sorted((live_counts or {}).items())),
     )

@@ -21,7 +21,7 @@ from cincopa_sync.manifest.model import (
     mask_url,
     webhook_address,
 )
-from cincopa_sync.plan import SENSITIVE, Change, FieldChange, Plan, make_plan
+from cincopa_sync.plan import SENSITIVE, Change, FieldChange, Observed, Plan, make_plan
 
 NO_KEY = "(none)"
 HAS_KEY = "(set)"
@@ -49,7 +49,14 @@ def make_plan_for(
         unmanaged["portal"] = unmanaged_portals
     if unmanaged_hooks:
         unmanaged["webhook"] = unmanaged_hooks
-    return make_plan(changes + portal_changes + hook_changes, unmanaged, notes=notes)
+    live_counts = {}
+    if desired.prune.portals:
+        live_counts["portal"] = len(live.portals)
+    if desired.prune.webhooks:
+        live_counts["webhook"] = len(live.webhooks)
+    return make_plan(
+        changes + portal_changes + hook_changes, unmanaged, notes=notes, live_counts=live_counts
+    )
 
 
 # -- assets -------------------------------------------------------------------------
@@ -82,8 +89,17 @@ def _plan_assets(
         ]
         if diffs:
             call = ep.asset_set_meta(rid, {d.field: spec.fields[d.field] for d in diffs})
+            seen = _seen("asset", current, [f for f in ASSET_FIELDS if f in spec.fields])
             changes.append(
-                Change(spec.address, "asset", "update", tuple(diffs), (call,), spec.location)
+                Change(
+                    spec.address,
+                    "asset",
+                    "update",
+                    tuple(diffs),
+                    (call,),
+                    spec.location,
+                    observed=(Observed("asset", rid, seen),),
+                )
             )
     return changes
 
@@ -170,6 +186,7 @@ def _plan_portals(
                 (FieldChange("subdomain", name, None),),
                 (ep.portal_remove(name),),
                 notes=("no manifest names it and prune.portals is on",),
+                observed=(Observed("portal", name, ()),),
             )
         )
     return changes, 0
@@ -212,7 +229,49 @@ def _portal_update(spec: PortalSpec, current: dict[str, object]) -> Change | Non
     if not diffs:
         return None
     call = ep.portal_set(spec.subdomain, _set_fields(diffs))
-    return Change(spec.address, "portal", "update", tuple(diffs), (call,), spec.location)
+    seen = (Observed("portal", spec.subdomain, _portal_seen(spec, current)),)
+    return Change(
+        spec.address, "portal", "update", tuple(diffs), (call,), spec.location, observed=seen
+    )
+
+
+def _portal_seen(spec: PortalSpec, current: dict[str, object]) -> tuple[tuple[str, object], ...]:
+    """The live values of the fields the manifest manages, as the plan saw them."""
+    wanted = spec.fields.get("settings") or {}
+    names = [k for k in ("name", "visibility", "settings") if k in spec.fields]
+    return _seen("portal", current, names, sorted(wanted))  # type: ignore[arg-type]
+
+
+def _seen(
+    kind: str, current: dict[str, object], names: list[str], setting_keys: list[str] = ()
+) -> tuple[tuple[str, object], ...]:
+    """Canonical live values of the named fields (portal settings: only those keys)."""
+    seen: list[tuple[str, object]] = []
+    for name in names:
+        if kind == "asset":
+            seen.append((name, _shown(_asset_value(current.get(name), name))))
+        elif name == "settings":
+            have = current.get("settings") or {}
+            seen.append((name, {k: have.get(k) for k in setting_keys}))  # type: ignore
+        elif name == "has_security_key":
+            seen.append((name, bool(current.get(name))))
+        elif name == "events":
+            seen.append((name, _shown(current.get("events") or frozenset())))
+        else:
+            seen.append((name, current.get(name)))
+    return tuple(seen)
+
+
+def observe_again(like: Observed, current: dict[str, object] | None) -> Observed:
+    """How `like`'s object looks now, by the same fields: equal to `like` when it has not
+    moved since the plan (what `apply --plan` checks before any write)."""
+    if current is None:
+        return Observed(like.kind, like.key, None)
+    if like.fields is None:
+        return Observed(like.kind, like.key, ())  # absent then, present now
+    names = [name for name, _ in like.fields]
+    settings = dict(like.fields).get("settings") or {}
+    return Observed(like.kind, like.key, _seen(like.kind, current, names, list(settings)))
 
 
 def _portal_rename(spec: PortalSpec, old: str, current: dict[str, object]) -> Change:
@@ -221,7 +280,13 @@ def _portal_rename(spec: PortalSpec, old: str, current: dict[str, object]) -> Ch
     if diffs:
         calls.append(ep.portal_set(spec.subdomain, _set_fields(diffs)))
     fields = (FieldChange("subdomain", old, spec.subdomain), *diffs)
-    return Change(spec.address, "portal", "rename", fields, tuple(calls), spec.location)
+    seen = (
+        Observed("portal", old, _portal_seen(spec, current)),
+        Observed("portal", spec.subdomain, None),
+    )
+    return Change(
+        spec.address, "portal", "rename", fields, tuple(calls), spec.location, observed=seen
+    )
 
 
 def _portal_create(spec: PortalSpec) -> Change:
@@ -233,7 +298,14 @@ def _portal_create(spec: PortalSpec) -> Change:
     ]
     call = ep.portal_set(spec.subdomain, dict(spec.fields))
     return Change(
-        spec.address, "portal", "create", tuple(fields), (call,), spec.location, creates=True
+        spec.address,
+        "portal",
+        "create",
+        tuple(fields),
+        (call,),
+        spec.location,
+        creates=True,
+        observed=(Observed("portal", spec.subdomain, None),),
     )
 
 
@@ -271,6 +343,7 @@ def _plan_webhooks(
                 (FieldChange("url", mask_url(url) if slack else url, None, sensitive=slack),),
                 (ep.webhook_delete(url, slack=slack),),
                 notes=("no manifest names it and prune.webhooks is on",),
+                observed=(Observed("webhook", url, ()),),
             )
         )
     return changes, 0, notes
@@ -298,6 +371,7 @@ def _webhook_create(spec: WebhookSpec) -> Change:
         (_hook_call(spec),),
         spec.location,
         creates=True,
+        observed=(Observed("webhook", spec.url, None),),
     )
 
 
@@ -322,6 +396,7 @@ def _webhook_update(
             notes.append("the key cannot be compared; it is sent with the hook")
     if not diffs:
         return None
+    seen = _seen("webhook", current, ["type", "events", "has_security_key"])
     return Change(
         spec.address,
         "webhook",
@@ -330,6 +405,7 @@ def _webhook_update(
         (_hook_call(spec),),
         spec.location,
         tuple(notes),
+        observed=(Observed("webhook", spec.url, seen),),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
 from cincopa_sync.errors import InvalidInput
@@ -68,6 +68,15 @@ class RunOptions:
     @property
     def color(self) -> bool:
         return use_color(self.no_color)
+
+    @property
+    def api_identity(self) -> str:
+        """Which API a saved plan was made against: the base URL, or for the emulator
+        (whose port changes every run) its state file."""
+        if self.use_emulator:
+            state = os.path.abspath(self.emulator_state) if self.emulator_state else "demo"
+            return f"emulator:{state}"
+        return normalize_base(self.api_url)
 
 
 def run_options(func: Callable[..., Any]) -> Callable[..., Any]:

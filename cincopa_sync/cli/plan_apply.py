@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -16,16 +17,20 @@ import click
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.cli.app import cli, token
 from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
-from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, Refused
+from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
 from cincopa_sync.logs import setup_logging
+from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import render_json
 from cincopa_sync.render.report import render_report
 from cincopa_sync.render.text import render_text
+from cincopa_sync.saved import read_saved_plan, stale_objects, write_saved_plan
 
 
 @contextlib.contextmanager
-def planning(paths: tuple[str, ...], run: RunOptions) -> Iterator[tuple[CincopaClient, Plan]]:
+def planning(
+    paths: tuple[str, ...], run: RunOptions
+) -> Iterator[tuple[CincopaClient, DesiredState, Plan]]:
     """Load (bad manifests fail before any network call), connect, read, plan."""
     from cincopa_sync.live import read_live
     from cincopa_sync.planner import PlanOptions, make_plan_for
@@ -39,7 +44,14 @@ def planning(paths: tuple[str, ...], run: RunOptions) -> Iterator[tuple[CincopaC
         plan = plan.targeted(run.targets)
         if run.targets and plan.empty:
             click.echo("warning: no change matches the --target addresses given", err=True)
-        yield client, plan
+        yield client, desired, plan
+
+
+allow_deletes_option = click.option(
+    "--allow-deletes",
+    is_flag=True,
+    help="Allow a plan that deletes more than 3 and more than 30% of a kind's objects.",
+)
 
 
 @cli.command()
@@ -47,53 +59,142 @@ def planning(paths: tuple[str, ...], run: RunOptions) -> Iterator[tuple[CincopaC
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
-    help="text for people, json for machines (schemas/plan.schema.json).",
+    help="text for people, json for machines (schemas/plan.schema.json), markdown for a "
+    "pull-request comment.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="Also save the plan to FILE (JSON, mode 0600, no secrets) for `apply --plan FILE`.",
 )
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@allow_deletes_option
 @run_options
-def plan(paths: tuple[str, ...], fmt: str, detailed_exitcode: bool, run: RunOptions) -> int:
-    """Show the API calls that would bring the account to the manifests. Writes nothing."""
-    with planning(paths, run) as (_, the_plan):
+def plan(
+    paths: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    detailed_exitcode: bool,
+    allow_deletes: bool,
+    run: RunOptions,
+) -> int:
+    """Show the API calls that would bring the account to the manifests. Writes nothing
+    to the account."""
+    with planning(paths, run) as (_, desired, the_plan):
         pass
-    if fmt == "json":
-        click.echo(render_json(the_plan), nl=False)
-    else:
-        click.echo(render_text(the_plan, color=run.color), nl=False)
+    if out:
+        write_saved_plan(
+            out, the_plan, desired, api_identity=run.api_identity, allow_deletes=allow_deletes
+        )
+    click.echo(_render(the_plan, fmt, run), nl=False)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:  # GitHub Actions shows it on the run's page
+        with open(summary_file, "a", encoding="utf-8") as handle:
+            handle.write(_render(the_plan, "markdown", run))
+    for warning in the_plan.risky_deletes():
+        if not allow_deletes:
+            click.echo(f"warning: {warning}", err=True)
+    if out:
+        click.echo(
+            f"Saved the plan to {out}: apply it with `cincopa-sync apply --plan {out}`.", err=True
+        )
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
 
 
+def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
+    if fmt == "json":
+        return render_json(the_plan)
+    if fmt == "markdown":
+        from cincopa_sync.render.markdown import render_markdown
+
+        return render_markdown(the_plan)
+    return render_text(the_plan, color=run.color)
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False),
+    help="Apply exactly this saved plan (from `plan --out`), or refuse if it went stale.",
+)
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed with no terminal)."
 )
+@allow_deletes_option
 @run_options
-def apply(paths: tuple[str, ...], auto_approve: bool, run: RunOptions) -> int:
-    """Plan, show the plan, confirm, then make exactly the plan's calls."""
-    from cincopa_sync.apply import apply_plan, check_permissions
+def apply(
+    paths: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    allow_deletes: bool,
+    run: RunOptions,
+) -> int:
+    """Plan, show the plan, confirm, then make exactly the plan's calls.
 
-    with planning(paths, run) as (client, the_plan):
+    With --plan FILE: no manifests and no prompt (the saved plan was the review); the
+    objects it touches are read again first, and it is refused if any of them moved.
+    """
+    if bool(paths) == bool(plan_file):
+        raise click.UsageError("give manifest PATHS, or --plan FILE, not both")
+    if plan_file:
+        return _apply_saved(plan_file, allow_deletes, run)
+    with planning(paths, run) as (client, _, the_plan):
         click.echo(render_text(the_plan, color=run.color), nl=False)
         if the_plan.empty:
             return 0
-        # The writes carry security keys and Slack URLs in their query strings, which
-        # httpx logs with --debug: mask them there too.
-        setup_logging(verbose=run.verbose, debug=run.debug, secrets=_log_secrets(the_plan))
+        _check_deletes(the_plan, allow_deletes)
         _confirm(auto_approve, len(the_plan.changes))
-        check_permissions(client, the_plan)
-        with interruptible() as stop:
-            report = apply_plan(
-                client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=_on_outcome
-            )
+        return _apply(client, the_plan, run)
+
+
+def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
+    setup_logging(verbose=run.verbose, debug=run.debug, secrets=(token(),))
+    saved = read_saved_plan(plan_file)
+    if saved.api_identity != run.api_identity:
+        raise InvalidInput(
+            f"{plan_file}: the plan was made against {saved.api_identity}, "
+            f"not {run.api_identity}: plan again against this API"
+        )
+    targeted = saved.plan.targeted(run.targets)
+    _check_deletes(targeted, allow_deletes or saved.allow_deletes)
+    if targeted.empty:
+        click.echo(render_text(targeted, color=run.color), nl=False)
+        return 0
+    with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
+        progress("Checking that the account has not moved since the plan...")
+        the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
+        click.echo(render_text(the_plan, color=run.color), nl=False)
+        return _apply(client, the_plan, run)
+
+
+def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
+    from cincopa_sync.apply import apply_plan, check_permissions
+
+    # The writes carry security keys and Slack URLs in their query strings, which httpx
+    # logs with --debug: mask them there too.
+    setup_logging(verbose=run.verbose, debug=run.debug, secrets=_log_secrets(the_plan))
+    check_permissions(client, the_plan)
+    with interruptible() as stop:
+        report = apply_plan(
+            client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=_on_outcome
+        )
     click.echo(render_report(report), nl=False)
     return report.exit_code
+
+
+def _check_deletes(the_plan: Plan, allowed: bool) -> None:
+    risky = the_plan.risky_deletes()
+    if risky and not allowed:
+        raise Refused("; ".join(risky) + "; nothing was written")
 
 
 def _log_secrets(plan: Plan) -> tuple[str, ...]:

@@ -71,4 +71,34 @@ def interpolate(doc: Document, env: Mapping[str, str]) -> list[tuple[object, obj
             broken.append((container, key))
         else:
             container[key] = expanded  # type: ignore[index]
+            doc.templates[spot] = value
     return broken
+
+
+def template_parts(raw: str) -> list[tuple[str, str]]:
+    """A value as written, as ("text", literal) and ("env", NAME) parts, defaults dropped:
+    enough to resolve it again from the environment, never holding a default (which, in
+    a secret field, is itself a secret)."""
+    parts: list[tuple[str, str]] = []
+    position = 0
+    for match in _TOKEN.finditer(raw):
+        if match.start() > position:
+            parts.append(("text", raw[position : match.start()]))
+        position = match.end()
+        if match.group() == "$${":
+            parts.append(("text", "${"))
+            continue
+        ref = _BODY.match(match.group(1) or "")
+        if ref is None:
+            raise ValueError("not a valid template")
+        parts.append(("env", ref.group(1)))
+    if position < len(raw):
+        parts.append(("text", raw[position:]))
+    return parts
+
+
+def resolve_parts(parts: list[tuple[str, str]], env: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The value of template parts in `env`, and the names that are unset or empty."""
+    missing = [name for kind, name in parts if kind == "env" and not env.get(name)]
+    value = "".join(env.get(text, "") if kind == "env" else text for kind, text in parts)
+    return value, missing

@@ -65,8 +65,11 @@ class WebhookSpec:
     url: str
     type: str  # "http" | "slack"
     events: frozenset[str]
-    security_key: str | None  # None: the manifest does not manage a key
+    security_key: str | None = field(repr=False)  # None: the manifest manages no key
     location: Location
+    # (field, the value as written, e.g. "${CINCOPA_HOOK_KEY}") for each secret field;
+    # "" when the secret is written out in the manifest itself.
+    secret_templates: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @property
     def url_is_secret(self) -> bool:

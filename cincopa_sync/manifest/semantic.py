@@ -264,8 +264,18 @@ class Builder:
                 message += f" (did you mean '{close[0]}'?)"
             self.out.warnings.append(Problem(where, message, "warning"))
         if ok:
+            # Where each secret came from, as written: `${NAME}` templates let a saved plan
+            # resolve it again at apply time; a secret written out in the file has none.
+            sources = []
+            if key is not None:
+                spot_of_key = entry.value_spot("security_key")
+                sources.append(("security_key", doc.templates.get(spot_of_key, "")))
+            if secret:
+                sources.append(("url", doc.templates.get(entry.value_spot("url"), "")))
             self.out.webhooks.append(
-                WebhookSpec(url, kind, frozenset(events), key, doc.location(spot))
+                WebhookSpec(
+                    url, kind, frozenset(events), key, doc.location(spot), tuple(sources)
+                )
             )
 
     # --- prune ------------------------------------------------------------------------

@@ -92,6 +92,9 @@ class Document:
     texts: dict[int, str] = field(default_factory=dict)
     # (container, key or index, packed position) of each string value holding a '$'.
     dollars: list[tuple[object, object, int]] = field(default_factory=list)
+    # The text as written of each interpolated value, by its packed position: a saved
+    # plan re-resolves secrets from the environment at apply time (never stores them).
+    templates: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
 
     def location(self, packed: int) -> Location:

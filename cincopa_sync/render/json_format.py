@@ -46,7 +46,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "changes": [change_to_dict(c) for c in plan.changes],
         "unmanaged": dict(plan.unmanaged),
         "notes": list(plan.notes),
-        "warnings": list(plan.warnings),
+        "warnings": plan.all_warnings(),
     }
 
 
