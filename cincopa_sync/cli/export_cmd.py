@@ -1,0 +1,77 @@
+"""export: the live account as manifests."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import click
+
+from cincopa_sync.cli.app import cli, token
+from cincopa_sync.cli.options import api_options, common_options, connect, progress
+from cincopa_sync.logs import setup_logging
+
+
+@cli.command("export")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("manifests"),
+    show_default=True,
+    help="Directory to write into: new, empty, or holding only an earlier export.",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    help="How many API calls may run at once.",
+)
+@click.option(
+    "--schema",
+    metavar="PATH_OR_URL",
+    help="What the files' yaml-language-server line points at "
+    "(default: the installed schema, relative to --out).",
+)
+@api_options
+@common_options
+def export(
+    out_dir: Path,
+    parallelism: int,
+    schema: str | None,
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    verbose: bool,
+    debug: bool,
+) -> int:
+    """Write the live account as manifests: `plan` of them then shows no changes."""
+    from cincopa_sync.export import check_out_dir, export_account
+
+    setup_logging(verbose=verbose, debug=debug, secrets=(token(),))
+    check_out_dir(out_dir)  # refuse before connecting
+    with connect(api_url, use_emulator, emulator_state, parallelism) as client:
+        progress("Reading the live account...")
+        result = export_account(client, out_dir, parallelism=parallelism, schema=schema)
+    for why in result.skipped:
+        click.echo(f"warning: not exported: {why}", err=True)
+    counts = result.counts
+    click.echo(
+        f"Exported {counts['assets']:,} asset(s), {counts['portals']:,} portal(s) and "
+        f"{counts['webhooks']:,} webhook(s) into {out_dir}:"
+    )
+    for path in result.files:
+        click.echo(f"  wrote {path}")
+    for path in result.removed:
+        click.echo(f"  removed {path} (left from an earlier export)")
+    if result.variables:
+        click.echo("Set these environment variables before `plan` or `apply` (secrets are")
+        click.echo("never exported; the API does not even return security keys):")
+        width = max(len(v.name) for v in result.variables)
+        for variable in result.variables:
+            click.echo(f"  {variable.name:<{width}}  {variable.purpose}")
+    click.echo(
+        f"Check it: cincopa-sync plan {shlex.quote(str(out_dir))} (it should show no changes)."
+    )
+    return 0
