@@ -263,3 +263,21 @@ def test_small_deletes_need_no_allowance(run, tmp_path):
         result = run("apply", manifest, "--auto-approve", *served.args, env=served.env)
     assert result.exit_code == 0, result.output  # 2 of 5: under both limits
     assert len(served.writes()) == 2
+
+
+def test_markdown_format_and_the_github_step_summary(run, served, tmp_path):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    env = {**served.env, **SECRETS, "GITHUB_STEP_SUMMARY": str(summary)}
+    text = run("plan", EXAMPLES, *served.args, env=env)
+    assert text.exit_code == 0
+    assert text.stdout.startswith("  ~ asset.")  # stdout keeps the format asked for
+    appended = summary.read_text()
+    assert appended.startswith("earlier step\n<!-- cincopa-sync plan -->")  # appended, kept
+    assert "| **total** | **1** | **6** | **1** | **0** |" in appended
+    assert HOOK_KEY not in appended and SLACK not in appended
+
+    markdown = run(
+        "plan", EXAMPLES, "--format", "markdown", *served.args, env={**served.env, **SECRETS}
+    )
+    assert markdown.stdout == appended.removeprefix("earlier step\n")
