@@ -1,16 +1,40 @@
 """The live account, read through the list endpoints into the planner's canonical shape.
 
 `LiveState` is plain data; `read_live` is the only function here that talks to the API.
+
+A listing of several pages is not a snapshot: assets uploaded or deleted while its pages
+are read shift the items between pages. Every paged read is checked (`PageTally`: the
+same items_count on every page, no asset on two pages, pages that add up to the count)
+and read again when it did not hold still, READ_ATTEMPTS times at most; then UnstableRead
+(exit 1), and no plan is made from it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from cincopa_sync.api.client import DEFAULT_PAGE_SIZE, CincopaClient
+from cincopa_sync.api.client import (
+    DEFAULT_PAGE_SIZE,
+    READ_ATTEMPTS,
+    CincopaClient,
+    PageTally,
+    UnstableRead,
+)
 from cincopa_sync.manifest.model import DesiredState
+
+__all__ = [
+    "LiveState",
+    "UnstableRead",
+    "read_all_assets",
+    "read_assets",
+    "read_live",
+    "subdomains_to_check",
+]
+
+log = logging.getLogger("cincopa_sync.live")
 
 
 @dataclass
@@ -78,6 +102,35 @@ def read_assets(
     return live.assets
 
 
+def read_all_assets(
+    client: CincopaClient,
+    pool: ThreadPoolExecutor,
+    *,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> list[dict[str, object]]:
+    """Every asset of the account (for export), from a listing that held still: read
+    again when it did not, READ_ATTEMPTS times at most, then UnstableRead."""
+    attempt = 0
+    while True:
+        attempt += 1
+        first, info = client.list_assets_page(1, page_size)
+        tally = PageTally("asset.list", info, "rid")
+        tally.add(first, info)
+        assets = list(first)
+        for items, page_info in pool.map(
+            lambda page: client.list_assets_page(page, page_size),
+            range(2, info.pages_count + 1),
+        ):
+            tally.add(items, page_info)
+            assets += items
+        if tally.problem() is None:
+            return assets
+        if attempt == READ_ATTEMPTS:
+            raise tally.failure(attempt)
+        log.info("asset.list: %s; reading again", tally.problem())
+        client.pause_before_reread(attempt)
+
+
 def _read_assets(
     client: CincopaClient,
     rids: set[str],
@@ -86,10 +139,35 @@ def _read_assets(
     pool: ThreadPoolExecutor,
     page_size: int,
 ) -> None:
+    """The named assets, from a listing that held still (read again when it did not)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        live.assets, live.rids_by_reference = {}, {}
+        tally = _read_assets_once(client, rids, refs, live, pool, page_size)
+        if tally is None or tally.problem() is None:
+            return
+        live.assets, live.rids_by_reference = {}, {}  # nothing of it may reach a plan
+        if attempt == READ_ATTEMPTS:
+            raise tally.failure(attempt)
+        log.info("asset.list: %s; reading again", tally.problem())
+        client.pause_before_reread(attempt)
+
+
+def _read_assets_once(
+    client: CincopaClient,
+    rids: set[str],
+    refs: set[str],
+    live: LiveState,
+    pool: ThreadPoolExecutor,
+    page_size: int,
+) -> PageTally | None:
     """The cheaper of a full listing and one lookup per named asset, by number of calls.
 
     Page 1 of the listing is read first: it tells the account's size and the page size the
-    server honours, and often already holds some of the named assets.
+    server honours, and often already holds some of the named assets. Returns the tally of
+    the listing's pages when it read more than one (lookups are single answers, and
+    find_assets checks its own pages).
     """
     first, info = client.list_assets_page(1, page_size)
     _keep(first, rids, refs, live)
@@ -98,12 +176,15 @@ def _read_assets(
     remaining_pages = max(0, info.pages_count - 1)
     if remaining_pages <= lookups:
         live.asset_read = "listing"
-        for items in pool.map(
-            lambda page: client.list_assets_page(page, page_size)[0],
+        tally = PageTally("asset.list", info, "rid")
+        tally.add(first, info)
+        for items, page_info in pool.map(
+            lambda page: client.list_assets_page(page, page_size),
             range(2, remaining_pages + 2),
         ):
+            tally.add(items, page_info)
             _keep(items, rids, refs, live)
-        return
+        return tally if remaining_pages else None
     live.asset_read = "lookup"
     for ref in refs:  # found on page 1 or not, all matches are needed to spot duplicates
         live.rids_by_reference.pop(ref, None)
@@ -116,6 +197,7 @@ def _read_assets(
     ):
         live.rids_by_reference[ref] = []
         _keep(items, set(), {ref}, live)
+    return None
 
 
 def _keep(

@@ -1,7 +1,9 @@
 """The HTTP client: token handling, envelope checks, retries, paging. The only network I/O.
 
-The token is added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the
-requests its exceptions carry and everything this module builds hold no token.
+The token, and the values of a call's secret params (a security key, a Slack URL), are
+added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the requests its
+exceptions and responses carry and everything this module builds hold neither; a secret
+param shows there as `(sensitive)`.
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -34,10 +37,70 @@ log = logging.getLogger("cincopa_sync.api")
 # Asked for on every listing: large, because the server honours what it can (it says
 # how many in items_data) and every page saved is a round trip saved.
 DEFAULT_PAGE_SIZE = 1000
+# How many times a listing of several pages is read before giving up when it does not
+# hold still (objects added or removed while its pages were read).
+READ_ATTEMPTS = 3
+
+
+class UnstableRead(ApiError):
+    """A listing of several pages changed while it was read, every time it was read."""
+
+
+class PageTally:
+    """Checks that pages read one at a time add up to one listing that held still.
+
+    A listing that changed between two page reads shows as a different `items_count` on
+    a later page, as an object on two pages (items shifted right), or as pages that hold
+    fewer or more objects than `items_count` says (items shifted left, or a new one).
+    """
+
+    def __init__(self, endpoint: str, first: PageInfo, identity: str) -> None:
+        self.endpoint = endpoint
+        self.expected = first.items_count
+        self.identity = identity
+        self.seen: set[str] = set()
+        self.total = 0
+        self.problems: list[str] = []
+
+    def add(self, items: list[dict[str, object]], info: PageInfo) -> None:
+        if info.items_count != self.expected and not self.problems:
+            self.problems.append(
+                f"items_count went from {self.expected} to {info.items_count} "
+                f"between page 1 and page {info.page}"
+            )
+        for item in items:
+            key = str(item.get(self.identity, ""))
+            if key in self.seen and len(self.problems) < 3:
+                # a webhook's URL may be a Slack URL, a secret: name it only by kind
+                shown = "a webhook" if self.identity == "url" else f"{self.identity} {key}"
+                self.problems.append(f"{shown} came back on two pages")
+            self.seen.add(key)
+        self.total += len(items)
+
+    def problem(self) -> str | None:
+        if not self.problems and self.total != self.expected:
+            self.problems.append(
+                f"the pages held {self.total} item(s) where items_count said {self.expected}"
+            )
+        return "; ".join(self.problems) or None
+
+    def failure(self, attempts: int) -> UnstableRead:
+        return UnstableRead(
+            self.endpoint,
+            f"the listing changed while its pages were read ({self.problem()}), "
+            f"{attempts} time(s) in a row; nothing was planned from it. Run again when "
+            "uploads and deletions have settled",
+        )
+
+
+# The request extension that carries a call's secret param values down to the transport.
+_SECRETS = "cincopa_sync.secrets"
+SENSITIVE = "(sensitive)"
 
 
 class _TokenTransport(httpx.BaseTransport):
-    """Adds the token to the outgoing URL at the last moment and keeps it out of errors."""
+    """Adds the token and the secret params to the outgoing URL at the last moment and
+    keeps them out of errors."""
 
     def __init__(self, inner: httpx.BaseTransport, token: Secret) -> None:
         self._inner = inner
@@ -45,13 +108,14 @@ class _TokenTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         failure: httpx.TransportError | None = None
+        hidden: dict[str, str] = request.extensions.get(_SECRETS) or {}
         try:
             authed = httpx.Request(
                 request.method,
-                request.url.copy_merge_params({ep.TOKEN_PARAM: self._token.reveal()}),
+                request.url.copy_merge_params({**hidden, ep.TOKEN_PARAM: self._token.reveal()}),
                 headers=request.headers,
                 stream=request.stream,
-                extensions=request.extensions,
+                extensions={k: v for k, v in request.extensions.items() if k != _SECRETS},
             )
             return self._inner.handle_request(authed)
         except httpx.TransportError as exc:
@@ -59,7 +123,8 @@ class _TokenTransport(httpx.BaseTransport):
         finally:
             authed = None  # no frame left holding the token
         # Raised outside the except block: the new error has no context that holds the token.
-        error = type(failure)(redact(str(failure), self._token.reveal()), request=request)
+        text = redact(str(failure), self._token.reveal(), *_spellings(hidden.values()))
+        error = type(failure)(text, request=request)
         failure = None
         raise error
 
@@ -68,6 +133,12 @@ class _TokenTransport(httpx.BaseTransport):
 
     def __repr__(self) -> str:
         return "<_TokenTransport>"
+
+
+def _spellings(values: Iterable[str]) -> list[str]:
+    """Each value as written and as a URL spells it, longest first."""
+    forms = {form for v in values if v for form in (v, quote(v, safe=""), quote_plus(v))}
+    return sorted(forms, key=len, reverse=True)
 
 
 def normalize_base(url: str) -> str:
@@ -105,7 +176,7 @@ class CincopaClient:
             raise AuthenticationError("auth", "no API token: set CINCOPA_API_TOKEN")
         self.base_url = normalize_base(base_url)
         self._token = Secret(token)
-        self.policy = policy or RetryPolicy()
+        self.policy = policy or RetryPolicy.from_env()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
         inner = transport or httpx.HTTPTransport(
             limits=httpx.Limits(
@@ -120,6 +191,10 @@ class CincopaClient:
             follow_redirects=False,  # a redirect would carry the token to another place
         )
         self._lock = threading.Lock()
+        # At most max_connections requests reach httpx at once, so that its pool never
+        # queues one: httpcore 1.0.9 can close a connection it has just handed to a queued
+        # request, which then hangs until its read timeout (encode/httpcore#1110).
+        self._slots = threading.BoundedSemaphore(max(1, max_connections))
         self.sent: Counter[str] = Counter()  # attempts by endpoint, retries included
         self.calls: Counter[str] = Counter()  # logical calls by endpoint
 
@@ -152,6 +227,7 @@ class CincopaClient:
             self.calls[endpoint] += 1
         started = self._clock()
         attempt = 0
+        may_have_acted = False  # a write sent before whose answer was lost or garbled
         while True:
             attempt += 1
             with self._lock:
@@ -162,15 +238,34 @@ class CincopaClient:
             except _Retryable as fault:
                 reached_server = fault.reached_server
                 reason, wait_hint = fault.reason, fault.retry_after
+            except ApiError as exc:
+                if not may_have_acted:
+                    raise
+                # e.g. `success: false` (no such object) to a retry of a write that acted
+                raise type(exc)(
+                    exc.endpoint, exc.api_message + _MAY_HAVE_ACTED, status=exc.status
+                ) from None
             if reached_server and not safe:
                 raise OutcomeUnknown(
                     endpoint, f"{reason}; the call may or may not have taken effect"
                 )
-            wait = wait_hint if wait_hint is not None else self.policy.backoff(attempt)
+            may_have_acted = may_have_acted or (spec.write and reached_server)
+            if wait_hint is not None:
+                wait = wait_hint * self.policy.time_scale
+            else:
+                wait = self.policy.backoff(attempt)
             elapsed = self._clock() - started
             if attempt >= self.policy.max_attempts or elapsed + wait > self.policy.deadline:
+                asked = (
+                    f"; it asked to wait {wait:.0f} s, beyond the {self.policy.deadline:.0f} s "
+                    "budget of a call"
+                    if wait_hint is not None and elapsed + wait > self.policy.deadline
+                    else ""
+                )
                 raise TransientApiError(
-                    endpoint, f"{reason}; gave up after {attempt} attempt(s) in {elapsed:.1f} s"
+                    endpoint,
+                    f"{reason}{asked}; gave up after {attempt} attempt(s) in {elapsed:.1f} s"
+                    + (_MAY_HAVE_ACTED if may_have_acted else ""),
                 )
             log.info("%s: %s; retry %d in %.1f s", endpoint, reason, attempt, wait)
             self._sleep(wait)
@@ -183,19 +278,29 @@ class CincopaClient:
             connect=max(0.001, min(self.policy.connect_timeout, remaining)),
             pool=None,
         )
+        # Secret values travel beside the request, not in it: see _TokenTransport.
+        shown = [(k, SENSITIVE if k in call.secret else v) for k, v in call.params]
+        hidden = {k: v for k, v in call.params if k in call.secret}
         try:
-            response = self._http.request(
-                "POST" if write else "GET", url, params=dict(call.params), timeout=timeout
-            )
+            with self._slots:
+                response = self._http.request(
+                    "POST" if write else "GET",
+                    url,
+                    params=shown,
+                    timeout=timeout,
+                    extensions={_SECRETS: hidden} if hidden else None,
+                )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise _Retryable(f"cannot connect ({self._clean(exc)})", reached_server=False) from None
         except httpx.TimeoutException:
             raise _Retryable("timed out waiting for the answer", reached_server=True) from None
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({self._clean(exc)})", True) from None
-        return self._check(endpoint, response)
+        return self._check(endpoint, response, tuple(hidden.values()))
 
-    def _check(self, endpoint: str, response: httpx.Response) -> dict[str, Any]:
+    def _check(
+        self, endpoint: str, response: httpx.Response, secrets: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         status = response.status_code
         if status == 429:
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self._wall_clock)
@@ -205,7 +310,7 @@ class CincopaClient:
         if status in RETRYABLE_STATUS or status >= 500:
             raise _Retryable(f"server error (HTTP {status})", reached_server=True)
         body = _json_body(response)
-        message = self._clean_message(body)
+        message = self._clean_message(body, secrets)
         if status == 403 or status == 401:
             raise self._forbidden(endpoint, message)
         if not 200 <= status < 300:
@@ -242,10 +347,16 @@ class CincopaClient:
     def _clean(self, exc: BaseException) -> str:
         return redact(str(exc) or type(exc).__name__, self._token.reveal())
 
-    def _clean_message(self, body: dict[str, Any] | None) -> str:
+    def _clean_message(self, body: dict[str, Any] | None, secrets: tuple[str, ...] = ()) -> str:
+        """The API's message, which may quote what it was sent: no token, no secret param."""
         if not body:
             return ""
-        return redact(str(body.get(ep.F_MESSAGE) or ""), self._token.reveal())
+        text = str(body.get(ep.F_MESSAGE) or "")
+        return redact(text, self._token.reveal(), *_spellings(secrets))
+
+    def pause_before_reread(self, attempt: int) -> None:
+        """A short backoff before reading a listing again that did not hold still."""
+        self._sleep(self.policy.backoff(attempt))
 
     # -- typed reads ----------------------------------------------------------------
 
@@ -270,48 +381,89 @@ class CincopaClient:
         return [ep.parse_asset(i) for i in items], ep.parse_page_info(body, page, len(items))
 
     def iter_assets(self, items_per_page: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, object]]:
-        """Every asset, page by page, following items_data (the server may cap the size)."""
-        page = 1
+        """Every asset, page by page, following items_data (the server may cap the size).
+
+        The items are handed out as their pages arrive, so a listing that changed while it
+        was read cannot be taken back: UnstableRead is raised after the last page instead.
+        """
+        page, tally = 1, None
         while True:
             items, info = self.list_assets_page(page, items_per_page)
+            tally = tally or PageTally("asset.list", info, "rid")
+            tally.add(items, info)
             yield from items
             if not items or page >= info.pages_count:
-                return
+                break
             page += 1
+        if tally.problem():
+            raise tally.failure(1)
 
     def find_assets(
         self, *, rid: str | None = None, reference_id: str | None = None
     ) -> list[dict[str, object]]:
-        """Exact lookups. A reference_id may match several assets, so the lookup pages."""
-        found: list[dict[str, object]] = []
-        page = 1
-        while True:
-            body = self.call(ep.asset_list(rid=rid, reference_id=reference_id, page=page))
-            items = _items(body, ep.F_ITEMS, "asset.list")
-            found += [ep.parse_asset(i) for i in items]
-            info = ep.parse_page_info(body, page, len(items))
-            if not items or page >= info.pages_count:
+        """Exact lookups. A reference_id may match several assets, so the lookup pages,
+        and reads again (READ_ATTEMPTS times at most) when its pages do not add up."""
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            found: list[dict[str, object]] = []
+            page, tally = 1, None
+            while True:
+                body = self.call(ep.asset_list(rid=rid, reference_id=reference_id, page=page))
+                items = [ep.parse_asset(i) for i in _items(body, ep.F_ITEMS, "asset.list")]
+                info = ep.parse_page_info(body, page, len(items))
+                tally = tally or PageTally("asset.list", info, "rid")
+                tally.add(items, info)
+                found += items
+                if not items or page >= info.pages_count:
+                    break
+                page += 1
+            if page == 1 or not tally.problem():
                 return found
-            page += 1
+            log.info("asset.list: %s; reading again", tally.problem())
+            if attempt < READ_ATTEMPTS:
+                self.pause_before_reread(attempt)
+        raise tally.failure(READ_ATTEMPTS)
 
     def list_portals(self) -> list[dict[str, object]]:
-        return [ep.parse_portal(p) for p in self._list_all("portal.list", ep.F_PORTALS)]
+        return self._list_all("portal.list", ep.F_PORTALS, ep.parse_portal, "subdomain")
 
     def check_portal(self, subdomain: str) -> dict[str, Any]:
         return self.call(ep.portal_check(subdomain))
 
     def list_webhooks(self) -> list[dict[str, object]]:
-        return [ep.parse_webhook(h) for h in self._list_all("webhook.list", ep.F_WEBHOOKS)]
+        return self._list_all("webhook.list", ep.F_WEBHOOKS, ep.parse_webhook, "url")
 
-    def _list_all(self, endpoint: str, key: str) -> list[Mapping[str, Any]]:
+    def _list_all(
+        self,
+        endpoint: str,
+        key: str,
+        parse: Callable[[Mapping[str, Any]], dict[str, object]],
+        identity: str,
+    ) -> list[dict[str, object]]:
         """One call, unless the answer says it is one page of several (the contract does
-        not say these lists page; should they, items_data is followed as for assets)."""
-        body = self.call(ep.list_page(endpoint, None))
-        items = _items(body, key, endpoint)
-        info = ep.parse_page_info(body, 1, len(items))
-        for page in range(2, info.pages_count + 1):
-            items += _items(self.call(ep.list_page(endpoint, page)), key, endpoint)
-        return items
+        not say these lists page; should they, items_data is followed as for assets, and
+        the pages must add up: prune deletes what a listing leaves out)."""
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            body = self.call(ep.list_page(endpoint, None))
+            items = [parse(i) for i in _items(body, key, endpoint)]
+            info = ep.parse_page_info(body, 1, len(items))
+            if info.pages_count <= 1:
+                return items
+            tally = PageTally(endpoint, info, identity)
+            tally.add(items, info)
+            for page in range(2, info.pages_count + 1):
+                more_body = self.call(ep.list_page(endpoint, page))
+                more = [parse(i) for i in _items(more_body, key, endpoint)]
+                tally.add(more, ep.parse_page_info(more_body, page, len(more)))
+                items += more
+            if not tally.problem():
+                return items
+            log.info("%s: %s; reading again", endpoint, tally.problem())
+            if attempt < READ_ATTEMPTS:
+                self.pause_before_reread(attempt)
+        raise tally.failure(READ_ATTEMPTS)
+
+
+_MAY_HAVE_ACTED = "; an attempt whose answer was lost may have taken effect: plan again to see"
 
 
 class _Retryable(Exception):

@@ -109,6 +109,7 @@ class Emulator:
         clock: Callable[[], float] | None = None,
         log_path: str | os.PathLike[str] | None = None,
         record_calls: bool = True,
+        on_request: Callable[[str, dict[str, str]], None] | None = None,
     ) -> None:
         if page_cap < 1:
             raise ValueError("page_cap must be at least 1")
@@ -127,6 +128,10 @@ class Emulator:
         # A long-running `run()` turns this off: nobody reads the log, and it would grow.
         self.record_calls = record_calls
         self.calls: list[Call] = []
+        # Called with (endpoint, params without api_token) as each request arrives, before
+        # it is served and outside the lock: a test can change the account between two
+        # page reads (add_asset / remove_asset) or note when each call started.
+        self.on_request = on_request
         self._lock = threading.Lock()
         self._faults = FaultPlan(faults, fault_seed, ENDPOINTS)
 
@@ -216,6 +221,8 @@ class Emulator:
         params = {str(k): str(v) for k, v in params.items()}  # tolerate ints from tests
         token = params.pop("api_token", None)
         name = endpoint_from_path(path)
+        if self.on_request is not None:
+            self.on_request(name or path, dict(params))
         with self._lock:
             endpoint = ENDPOINTS.get(name) if name else None
             if endpoint is None:
