@@ -47,6 +47,7 @@ class ApplyReport:
     outcomes: list[Outcome] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
     interrupted: bool = False
+    unverified: str = ""  # why the read-back after the writes failed, if it did
 
     def by_status(self, status: str) -> list[Outcome]:
         return sorted(
@@ -58,6 +59,8 @@ class ApplyReport:
         if self.interrupted:
             return EXIT_INTERRUPTED
         if self.by_status("failed") or self.by_status("skipped") or self.drift:
+            return EXIT_PARTIAL
+        if self.unverified:
             return EXIT_PARTIAL
         return EXIT_OK
 
@@ -124,7 +127,10 @@ def apply_plan(
                 wait([f for k in waiting for f in first[k]], return_when=FIRST_COMPLETED)
     report.interrupted = stop.is_set()
     if not report.interrupted:
-        report.drift = verify(client, report.by_status("applied"), parallelism=parallelism)
+        try:
+            report.drift = verify(client, report.by_status("applied"), parallelism=parallelism)
+        except ApiError as exc:  # the writes were made: report them all the same
+            report.unverified = str(exc)
     return report
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from cincopa_sync.api.client import DEFAULT_PAGE_SIZE, CincopaClient
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.export_entries import Entries, asset_entry, portal_entry, webhook_entries
+from cincopa_sync.live import read_all_assets
 from cincopa_sync.manifest.yamlload import MAX_FILE_BYTES
 from cincopa_sync.resources import schema_path
 
@@ -89,17 +90,13 @@ def export_account(
 def read_account(
     client: CincopaClient, *, parallelism: int = 8, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Account:
-    """Every asset, portal and webhook. Page 1 tells how many pages follow; the rest are
-    fetched `parallelism` at a time, and an asset seen on two pages is kept once."""
+    """Every asset, portal and webhook, from listings that held still while they were
+    read (an upload during the export would otherwise drop an asset silently)."""
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         portals = pool.submit(client.list_portals)
         hooks = pool.submit(client.list_webhooks)
-        first, info = client.list_assets_page(1, page_size)
-        by_rid = {str(a["rid"]): a for a in first}
-        pages = range(2, info.pages_count + 1)
-        for items in pool.map(lambda page: client.list_assets_page(page, page_size)[0], pages):
-            by_rid.update((str(a["rid"]), a) for a in items)
-        return Account(list(by_rid.values()), portals.result(), hooks.result())
+        assets = read_all_assets(client, pool, page_size=page_size)
+        return Account(assets, portals.result(), hooks.result())
 
 
 def write_export(account: Account, out_dir: Path, *, schema: str | None = None) -> ExportResult:

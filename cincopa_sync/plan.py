@@ -83,7 +83,6 @@ class Plan:
         kept = tuple(c for c in self.changes if any(fnmatchcase(c.address, p) for p in patterns))
         return replace(self, changes=kept)
 
-
     def all_warnings(self) -> list[str]:
         """The plan's warnings and, computed from its changes as they are now (after
         --target too), the delete-safety ones."""

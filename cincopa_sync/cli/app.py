@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from cincopa_sync import __version__
-from cincopa_sync.api.redact import redact
+from cincopa_sync.api.redact import forget_secrets, redact, register_secrets
 from cincopa_sync.errors import (
     EXIT_API,
     EXIT_INTERRUPTED,
@@ -35,6 +35,8 @@ class ExitCodeGroup(click.Group):
         extra.pop("standalone_mode", None)
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
+        forget_secrets()
+        register_secrets(token())
         try:
             code = super().main(args, prog_name or "cincopa-sync", standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:

@@ -14,6 +14,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
+from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.manifest.model import DesiredState
@@ -130,6 +131,10 @@ def load_desired(paths: tuple[str, ...]) -> DesiredState:
     from cincopa_sync.manifest import load_manifests
 
     desired = load_manifests(paths, os.environ)
+    register_secrets(
+        *(hook.security_key for hook in desired.webhooks),
+        *(hook.url for hook in desired.webhooks if hook.url_is_secret),
+    )
     for warning in desired.warnings:
         click.echo(str(warning), err=True)
     return desired

@@ -10,11 +10,11 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import click
 
 from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli, token
 from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
@@ -179,9 +179,9 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
 def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
     from cincopa_sync.apply import apply_plan, check_permissions
 
-    # The writes carry security keys and Slack URLs in their query strings, which httpx
-    # logs with --debug: mask them there too.
-    setup_logging(verbose=run.verbose, debug=run.debug, secrets=_log_secrets(the_plan))
+    # Every secret the writes carry is masked in whatever is printed or logged from here
+    # (a saved plan's come from the environment only now).
+    register_secrets(*(v for c in the_plan.calls() for k, v in c.params if k in c.secret))
     check_permissions(client, the_plan)
     with interruptible() as stop:
         report = apply_plan(
@@ -195,15 +195,6 @@ def _check_deletes(the_plan: Plan, allowed: bool) -> None:
     risky = the_plan.risky_deletes()
     if risky and not allowed:
         raise Refused("; ".join(risky) + "; nothing was written")
-
-
-def _log_secrets(plan: Plan) -> tuple[str, ...]:
-    """The token and every secret param value of the plan's calls, as written and as a
-    logged URL spells them."""
-    values = [token()]
-    values += [v for call in plan.calls() for k, v in call.params if k in call.secret]
-    spelled = [form for v in values if v for form in (v, quote(v, safe=""), quote_plus(v))]
-    return tuple(sorted(set(spelled), key=len, reverse=True))  # longest first
 
 
 def _confirm(auto_approve: bool, count: int) -> None:

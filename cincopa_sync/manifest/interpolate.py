@@ -15,6 +15,9 @@ from cincopa_sync.manifest.yamlload import Document
 
 # `$${` (a literal), `${...}` (a reference) or a `${` that is never closed.
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+# A manifest may not read these: whatever it reads may end up in a plan, a pull-request
+# comment or a public field.
+FORBIDDEN = frozenset({"CINCOPA_API_TOKEN"})
 _BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
 
 
@@ -40,6 +43,11 @@ def expand(value: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
             )
             return token
         name, default = ref.groups()
+        if name in FORBIDDEN:
+            errors.append(
+                f"{name} cannot be read by a manifest: it would print the API token in plans"
+            )
+            return token
         found = env.get(name)
         if default is not None and not found:
             return default

@@ -273,9 +273,7 @@ class Builder:
             if secret:
                 sources.append(("url", doc.templates.get(entry.value_spot("url"), "")))
             self.out.webhooks.append(
-                WebhookSpec(
-                    url, kind, frozenset(events), key, doc.location(spot), tuple(sources)
-                )
+                WebhookSpec(url, kind, frozenset(events), key, doc.location(spot), tuple(sources))
             )
 
     # --- prune ------------------------------------------------------------------------

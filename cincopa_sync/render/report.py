@@ -26,11 +26,14 @@ def render_report(report: ApplyReport) -> str:
         f"Apply {'interrupted' if report.interrupted else 'complete'}: {len(applied)} applied, "
         f"{len(failed)} failed, {len(skipped)} skipped"
     )
-    if report.drift:
+    if report.unverified:
+        lines.append(f"  could not read the changes back to verify them: {report.unverified}")
+        verdict += "; not verified"
+    elif report.drift:
         verdict += f", {len(report.drift)} field(s) did not take"
     elif not report.interrupted and applied:
         verdict += "; every change verified by reading it back"
     lines.append(verdict + ".")
-    if failed or skipped or report.drift:
+    if failed or skipped or report.drift or report.unverified:
         lines.append("Run `plan` again to see exactly what remains.")
     return "\n".join(lines) + "\n"
