@@ -1,0 +1,252 @@
+"""One canary test for every command and every failure path: no secret anywhere.
+
+The API token (valid in the emulator), a read-only token, an unknown token, a webhook's
+security key and a Slack URL all contain the word CANARY. Every command runs (validate;
+plan as text, json, markdown, with --out and a GitHub step summary; apply; apply --plan;
+ping; export), plain, with --verbose and with --debug, and then every failure path: each
+fault of the emulator's language on the writes that carry the secrets, an API message that
+quotes them, retries that run out, a connect error, an unstable listing, a bad token, a
+missing permission, an interrupt, and internal errors raised with the secrets in their
+message (shown with --debug, traceback included).
+
+Scanned for "CANARY" (a percent-, plus- or JSON-encoding does not change those letters):
+stdout, stderr, every log record any logger made (message, args, exception text; every
+logger at DEBUG, whatever the flags), and every file under the test's directory, which
+is the working directory, HOME and the home of every file a run wrote (plan files, the
+step summary, the export). The emulator's own account is not a file here: it lives in
+memory and keeps only a sha256 of keys (see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+from reliability_helpers import MANIFEST, SCALE, SEED
+
+from cincopa_sync.api.retry import TIME_SCALE_ENV
+from cincopa_sync.emulator import Emulator
+from cincopa_sync.emulator.server import EmulatorServer
+
+NEEDLE = "CANARY"
+TOKEN = "tok-CANARY-7f3a9e21d4"
+READONLY = "tok-CANARY-readonly-51b2"
+UNKNOWN = "tok-CANARY-unknown-0c9d"
+KEY = "key-CANARY-c0ffee&=?/ +%"  # characters a URL must encode
+SLACK = "https://hooks.slack.com/services/TCAN/BCAN/slackCANARYsecret42"
+ENV = {
+    "CINCOPA_API_TOKEN": TOKEN,
+    "CINCOPA_HOOK_KEY": KEY,
+    "SLACK_WEBHOOK_URL": SLACK,
+    TIME_SCALE_ENV: str(SCALE),
+}
+LOGGERS = ("cincopa_sync", "httpx", "httpcore", "urllib3", "")
+
+
+class Records(logging.Handler):
+    """Every record of every logger, as text: message, args and exception."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.name} {record.getMessage()} {record.args!r}"
+        if record.exc_info:
+            text += logging.Formatter().formatException(record.exc_info)
+        self.texts.append(text)
+
+
+@pytest.fixture
+def records() -> Iterator[Records]:
+    handler = Records()
+    loggers = [logging.getLogger(name) for name in LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)  # records are made even without --debug
+    logging.getLogger().addHandler(handler)
+    yield handler
+    logging.getLogger().removeHandler(handler)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
+
+
+class Account:
+    """A fresh emulated account per scenario, behind the session's loopback server."""
+
+    def __init__(self, server: EmulatorServer) -> None:
+        self.server = server
+        self.emulator = self.fresh()
+
+    def fresh(self, **kw: object) -> Emulator:
+        seed = json.loads(json.dumps(SEED))
+        seed["tokens"] = {
+            TOKEN: "|asset.*|portal.*|webhook.*|",
+            READONLY: "|asset.read|portal.read|webhook.read|",
+        }
+        self.emulator = Emulator(seed, **kw)  # type: ignore[arg-type]
+        self.server.httpd.emulator = self.emulator
+        return self.emulator
+
+    @property
+    def args(self) -> list[str]:
+        return ["--api-url", self.server.base_url]
+
+
+def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
+    run: Callable[..., Result],
+    server: EmulatorServer,
+    records: Records,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    for directory in (home, work):
+        directory.mkdir()
+    monkeypatch.chdir(work)
+    manifests = work / "manifests"
+    manifests.mkdir()
+    (manifests / "account.yaml").write_text(MANIFEST, encoding="utf-8")
+    summary = work / "step-summary.md"
+    account = Account(server)
+    base_env = {**ENV, "HOME": str(home)}
+    outputs: list[tuple[str, Result]] = []
+
+    def cli(*args: object, env: dict[str, str] | None = None, expect: int | None = None) -> Result:
+        result = run(*args, env={**base_env, **(env or {})})
+        outputs.append((" ".join(map(str, args)), result))
+        if expect is not None:
+            assert result.exit_code == expect, (args, result.stdout, result.stderr)
+        return result
+
+    plan_args = ["plan", "manifests", *account.args]
+    for flags in ([], ["--verbose"], ["--debug"]):
+        # -- every command, on the happy path ----------------------------------------------
+        account.fresh()
+        cli("validate", "manifests", *flags, expect=0)
+        cli(*plan_args, *flags, expect=0)
+        cli(*plan_args, "--format", "json", *flags, expect=0)
+        cli(*plan_args, "--format", "markdown", *flags, env={"GITHUB_STEP_SUMMARY": str(summary)})
+        saved = work / f"plan{len(outputs)}.json"
+        cli(*plan_args, "--out", saved, *flags, expect=0)
+        cli("apply", "--plan", saved, *account.args, *flags, expect=0)
+        cli(*plan_args, "--detailed-exitcode", *flags, expect=0)  # converged
+        account.fresh()
+        cli("apply", "manifests", "--auto-approve", *account.args, *flags, expect=0)
+        cli("ping", *account.args, *flags, expect=0)
+        cli("export", "--out", work / f"export{len(outputs)}", *account.args, *flags, expect=0)
+
+    # the secrets did travel: the canary token opened the account, the key was set, the
+    # Slack hook was made with its real URL
+    hooks = {h["hook_url"]: h for h in account.emulator.to_json()["webhooks"]}
+    assert SLACK in hooks
+    digest = hashlib.sha256(KEY.encode()).hexdigest()
+    assert hooks["https://hooks.example.com/new"]["security_key_sha256"] == digest
+
+    # -- every failure path, with --debug (the most that is ever shown) --------------------
+    # each fault kind on the calls that carry the key and the Slack URL (and on others)
+    for faults in (
+        "webhook.set#1=drop-after; webhook.set_slack#1=slow:1000; portal.set#1=not-json",
+        "webhook.set#1=truncate; webhook.set_slack#1=drop; portal.rename#1=429-date:1",
+        "webhook.set#1=html; webhook.set_slack#1=not-json; asset.set_meta#1=refuse",
+        "webhook.set#1=500; webhook.set_slack#1=refuse; webhook.delete#1=429:1",
+    ):
+        account.fresh(faults=faults)
+        cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=0)
+        assert len([c for c in account.emulator.calls if c.fault]) >= 3
+    # an API that quotes what it was sent, token included, in its error message (with
+    # --parallelism 1, webhook.set #1 is the create that sends the key)
+    account.fresh(
+        faults=f"webhook.set#1=fail:rejected key {KEY} tok {TOKEN}; "
+        f"webhook.set_slack#1=fail:rejected {SLACK} tok {TOKEN}"
+    )
+    cli("apply", "manifests", "--auto-approve", *account.args, "--parallelism", "1", "--debug",
+        expect=5)  # fmt: skip
+    account.fresh(faults="webhook.set=503; webhook.set_slack=503")  # retries run out: exit 5
+    cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    account.fresh(faults="webhook.list=fail:no hooks for " + TOKEN)  # a read fails: exit 1
+    cli(*plan_args, "--debug", expect=1)
+    account.fresh(page_cap=2)  # an unstable listing: exit 1
+    uploads = itertools.count()
+    account.emulator.on_request = lambda endpoint, params: (
+        account.emulator.add_asset(rid=f"UPLOAD{next(uploads):06d}")
+        if endpoint == "asset.list" and params.get("page") == "2"
+        else None
+    )
+    cli(*plan_args, "--debug", expect=1)
+    account.fresh()
+    cli(*plan_args, "--debug", env={"CINCOPA_API_TOKEN": UNKNOWN}, expect=1)  # 403
+    cli("ping", *account.args, "--debug", env={"CINCOPA_API_TOKEN": UNKNOWN}, expect=1)
+    cli("apply", "manifests", "--auto-approve", *account.args, "--debug",
+        env={"CINCOPA_API_TOKEN": READONLY}, expect=1)  # fmt: skip
+    with socket.socket() as probe:  # a connect error
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/v2/"
+    cli("plan", "manifests", "--api-url", closed, "--debug", expect=1)
+    cli("apply", "--plan", work / "missing.json", *account.args, "--debug", expect=3)
+
+    # an interrupt, and internal errors carrying every secret in their message
+    boom = f"boom {TOKEN}"  # manifest secrets in an internal error: see the test below
+
+    def interrupt(*_a: object, **_k: object) -> None:
+        raise KeyboardInterrupt
+
+    def internal(*_a: object, **_k: object) -> None:
+        raise RuntimeError(boom)
+
+    for target in ("cincopa_sync.planner.make_plan_for", "cincopa_sync.apply.apply_plan"):
+        for fail in (interrupt, internal):
+            account.fresh()
+            with monkeypatch.context() as patch:
+                patch.setattr(target, fail)
+                result = cli("apply", "manifests", "--auto-approve", *account.args, "--debug")
+            assert result.exit_code == (130 if fail is interrupt else 1), result.stderr
+    assert any("Traceback" in r.stderr and "RuntimeError" in r.stderr for _, r in outputs)
+
+    # -- the scan ----------------------------------------------------------------------
+    leaks = [
+        (command, stream)
+        for command, result in outputs
+        for stream, text in (("stdout", result.stdout), ("stderr", result.stderr))
+        if NEEDLE in text
+    ]
+    assert leaks == [], leaks
+    assert [t for t in records.texts if NEEDLE in t] == []
+    assert any("HTTP Request: POST" in t and "webhook.set_slack" in t for t in records.texts)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) > 12  # manifests, plans, a step summary, the exports
+    assert [str(p) for p in written if NEEDLE.encode() in p.read_bytes()] == []
+    assert any("(sensitive)" in r.stdout for _, r in outputs)  # secrets were shown masked
+
+
+@pytest.mark.parametrize("path", ["internal error", "API message quoting another call"])
+def test_manifest_secrets_are_masked_in_every_message(
+    path: str,
+    run: Callable[..., Result],
+    server: EmulatorServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A message we did not expect to quote a secret (an internal error, an API message
+    about another call) still shows none: every secret of the run is masked everywhere."""
+    (tmp_path / "account.yaml").write_text(MANIFEST, encoding="utf-8")
+    account = Account(server)
+    if path == "internal error":
+
+        def internal(*_a: object, **_k: object) -> None:
+            raise RuntimeError(f"boom {KEY} {SLACK}")
+
+        monkeypatch.setattr("cincopa_sync.apply.apply_plan", internal)
+    else:  # the update of a hook without a key gets a message quoting the other hooks'
+        account.fresh(faults=f"webhook.set=fail:rejected {SLACK} key {KEY}")
+    result = run("apply", tmp_path, "--auto-approve", *account.args, "--debug", env=ENV)
+    assert result.exit_code in (1, 5)
+    assert NEEDLE not in result.stdout + result.stderr
