@@ -324,7 +324,7 @@ def _plan_webhooks(
         )
         if change is not None:
             changes.append(change)
-    if any(s.security_key for s in desired.webhooks):
+    if changes and any(s.security_key for s in desired.webhooks):  # said when it matters
         notes.append(
             "security keys cannot be read back: a key is written when a hook has none, "
             "whenever its hook is written anyway, and for every hook with --resend-secrets"
