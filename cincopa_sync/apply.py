@@ -92,8 +92,9 @@ def apply_plan(
     stop: threading.Event | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> ApplyReport:
-    """Make the plan's calls. Deletes of a kind wait for that kind's creates, so a replaced
-    webhook is never missing; when one of those fails, the deletes are skipped."""
+    """Make the plan's calls. Deletes of a kind wait for that kind's creates and updates, so
+    a replaced webhook is never missing; when a webhook create fails, the webhook deletes
+    are skipped."""
     stop = stop or threading.Event()
     report = ApplyReport()
     lock = threading.Lock()
@@ -105,7 +106,11 @@ def apply_plan(
             on_outcome(outcome)
 
     def run(change: Change) -> None:
-        record(_run_change(client, change, stop))
+        try:
+            outcome = _run_change(client, change, stop)
+        except Exception as exc:  # our bug, not the API's: the change must not vanish
+            outcome = Outcome(change, "failed", f"internal error: {redact(repr(exc))}")
+        record(outcome)
 
     deletes = {
         kind: [c for c in plan.changes if c.kind == kind and c.action == "delete"] for kind in KINDS
@@ -142,15 +147,16 @@ def _start_deletes(
     run: Callable[[Change], None],
     record: Callable[[Outcome], None],
 ) -> None:
-    """A failed create or update of the kind holds its deletes back: a replaced webhook is
-    never deleted before its replacement exists."""
-    blocked = any(
-        o.status != "applied" and o.change.kind == kind and o.change.action != "delete"
+    """A failed webhook create holds the webhook deletes back: a replaced hook is never
+    deleted before its replacement exists (deliveries never stop). Other deletes do not
+    depend on anything and go ahead."""
+    blocked = kind == "webhook" and any(
+        o.status != "applied" and o.change.kind == kind and o.change.action == "create"
         for o in list(report.outcomes)
     )
     for change in changes:
         if blocked:
-            reason = f"a {kind} create or update failed; deletes wait so nothing is lost"
+            reason = "a webhook create failed; deletes wait so deliveries never stop"
             record(Outcome(change, "skipped", reason))
         else:
             pool.submit(run, change)

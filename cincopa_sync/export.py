@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from pathlib import Path
 from cincopa_sync.api.client import DEFAULT_PAGE_SIZE, CincopaClient
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.export_entries import Entries, asset_entry, portal_entry, webhook_entries
+from cincopa_sync.files import write_atomic
 from cincopa_sync.live import read_all_assets
 from cincopa_sync.manifest.yamlload import MAX_FILE_BYTES
 from cincopa_sync.resources import schema_path
@@ -102,7 +102,10 @@ def read_account(
 def write_export(account: Account, out_dir: Path, *, schema: str | None = None) -> ExportResult:
     """Write the manifests of `account` into `out_dir` (see the module's rules)."""
     earlier = check_out_dir(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"{out_dir}: cannot create: {exc.strerror}") from None
     schema_line = f"# yaml-language-server: $schema={schema or default_schema_ref(out_dir)}\n"
     skipped: list[str] = []
 
@@ -240,16 +243,4 @@ def _file(schema_line: str, notes: str, key: str, entries: list[str]) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same directory, then os.replace: a reader sees the old file or the
-    new one, never half of one."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; manifests hold no secret and are shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o644)  # manifests hold no secret and are shared

@@ -231,8 +231,23 @@ def _portal_update(spec: PortalSpec, current: dict[str, object]) -> Change | Non
     call = ep.portal_set(spec.subdomain, _set_fields(diffs))
     seen = (Observed("portal", spec.subdomain, _portal_seen(spec, current)),)
     return Change(
-        spec.address, "portal", "update", tuple(diffs), (call,), spec.location, observed=seen
+        spec.address,
+        "portal",
+        "update",
+        tuple(diffs),
+        (call,),
+        spec.location,
+        _reactivation(current),
+        observed=seen,
     )
+
+
+def _reactivation(current: dict[str, object]) -> tuple[str, ...]:
+    """portal.set makes a ceased portal active again: a plan that writes one says so."""
+    status = current.get("status")
+    if status and status != "active":
+        return (f"the portal is {status}: writing it makes it active again",)
+    return ()
 
 
 def _portal_seen(spec: PortalSpec, current: dict[str, object]) -> tuple[tuple[str, object], ...]:
@@ -284,8 +299,9 @@ def _portal_rename(spec: PortalSpec, old: str, current: dict[str, object]) -> Ch
         Observed("portal", old, _portal_seen(spec, current)),
         Observed("portal", spec.subdomain, None),
     )
+    notes = _reactivation(current) if diffs else ()
     return Change(
-        spec.address, "portal", "rename", fields, tuple(calls), spec.location, observed=seen
+        spec.address, "portal", "rename", fields, tuple(calls), spec.location, notes, observed=seen
     )
 
 

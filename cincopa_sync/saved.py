@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import secrets as random_secrets
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,6 +22,7 @@ from cincopa_sync import __version__
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.errors import InvalidInput, Location, Problem, Refused
+from cincopa_sync.files import write_atomic
 from cincopa_sync.live import read_assets
 from cincopa_sync.manifest.interpolate import resolve_parts, template_parts
 from cincopa_sync.manifest.model import DesiredState
@@ -100,12 +100,14 @@ def write_saved_plan(
         "secrets": sources,
         "review": plan_to_dict(plan),  # what people read: secrets masked
         "changes": [_change_out(c, refs) for c in plan.changes],
+        "notes": list(plan.notes),
         "unmanaged": dict(plan.unmanaged),
         "live_counts": dict(plan.live_counts),
     }
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False)
     document = {"checksum": hashlib.sha256(text.encode()).hexdigest(), **body}
-    _write_private(Path(path), json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    write_atomic(Path(path), text, mode=0o600)  # the owner only: it is an approval
 
 
 def _secret_templates(desired: DesiredState) -> dict[str, str]:
@@ -162,23 +164,6 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Atomic (temp file in the same directory, then rename) and readable by the owner only."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)  # mode 0600
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 # -- reading ------------------------------------------------------------------------
 
 
@@ -207,6 +192,7 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
         plan = Plan(
             changes=changes,
             unmanaged=tuple(sorted(document["unmanaged"].items())),
+            notes=tuple(document["notes"]),
             live_counts=tuple(sorted(document["live_counts"].items())),
         )
         return SavedPlan(
@@ -335,7 +321,15 @@ def stale_objects(client: CincopaClient, saved: SavedPlan, *, parallelism: int =
         if "webhook" in kinds or saved.secrets
         else {},
     }
-    values = resolve_secrets(saved, os.environ, list(live["webhook"]))
+    # Only the secrets of the changes kept (after --target) are needed.
+    used = {
+        str(v)
+        for c in saved.plan.changes
+        for v in [*(v for call in c.calls for _, v in call.params), *(o.key for o in c.observed)]
+        if isinstance(v, Ref)
+    }
+    needed = replace(saved, secrets={r: s for r, s in saved.secrets.items() if r in used})
+    values = resolve_secrets(needed, os.environ, list(live["webhook"]))
     plan = with_secrets(saved.plan, values)
     moved = []
     for change in plan.changes:

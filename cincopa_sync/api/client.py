@@ -296,6 +296,8 @@ class CincopaClient:
             raise _Retryable("timed out waiting for the answer", reached_server=True) from None
         except httpx.TransportError as exc:
             raise _Retryable(f"connection failed ({self._clean(exc)})", True) from None
+        except httpx.RequestError as exc:  # e.g. a body that does not decode as announced
+            raise _Retryable(f"unreadable answer ({self._clean(exc)})", True) from None
         return self._check(endpoint, response, tuple(hidden.values()))
 
     def _check(

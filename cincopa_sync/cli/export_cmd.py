@@ -47,10 +47,9 @@ def export(
     debug: bool,
 ) -> int:
     """Write the live account as manifests: `plan` of them then shows no changes."""
-    from cincopa_sync.export import check_out_dir, export_account
+    from cincopa_sync.export import export_account
 
     setup_logging(verbose=verbose, debug=debug, secrets=(token(),))
-    check_out_dir(out_dir)  # refuse before connecting
     with connect(api_url, use_emulator, emulator_state, parallelism) as client:
         progress("Reading the live account...")
         result = export_account(client, out_dir, parallelism=parallelism, schema=schema)

@@ -153,7 +153,10 @@ def connect(
 
             fresh = not (emulator_state and os.path.exists(emulator_state))
             seed = str(demo_account_path()) if fresh else None
-            emulator = Emulator.from_files(seed_path=seed, state_path=emulator_state)
+            try:
+                emulator = Emulator.from_files(seed_path=seed, state_path=emulator_state)
+            except (ValueError, OSError) as exc:  # a damaged or unreadable state file
+                raise InvalidInput(f"--emulator-state {emulator_state}: {exc}") from None
             server = stack.enter_context(serve(emulator))
             # A real token exported for other work is never sent, not even to loopback:
             # only one of the emulator's own tokens (e.g. emulator-readonly) is used.

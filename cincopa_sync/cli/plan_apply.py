@@ -94,8 +94,11 @@ def plan(
     click.echo(_render(the_plan, fmt, run), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:  # GitHub Actions shows it on the run's page
-        with open(summary_file, "a", encoding="utf-8") as handle:
-            handle.write(_render(the_plan, "markdown", run))
+        try:
+            with open(summary_file, "a", encoding="utf-8") as handle:
+                handle.write(_render(the_plan, "markdown", run))
+        except OSError as exc:
+            raise InvalidInput(f"GITHUB_STEP_SUMMARY={summary_file}: {exc.strerror}") from None
     for warning in the_plan.risky_deletes():
         if not allow_deletes:
             click.echo(f"warning: {warning}", err=True)

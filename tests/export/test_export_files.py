@@ -211,7 +211,7 @@ def test_a_failed_write_leaves_no_temp_file_and_the_old_file_whole(
         raise OSError("disk full")
 
     monkeypatch.setattr(export_module.os, "replace", fail)
-    with pytest.raises(OSError):
+    with pytest.raises(InvalidInput, match="cannot write: disk full"):
         write_export(Account(assets=[_asset("r1", caption="new")]), out)
     assert (out / "assets-001.yaml").read_bytes() == old
     assert sorted(p.name for p in out.iterdir()) == [
