@@ -80,8 +80,7 @@ def check_permissions(client: CincopaClient, plan: Plan) -> None:
 
 
 def _verification_reads(plan: Plan) -> set[str]:
-    reads = {"asset": "asset.list", "portal": "portal.list", "webhook": "webhook.list"}
-    return {reads[c.kind] for c in plan.changes}
+    return {ep.LIST_OF_KIND[c.kind] for c in plan.changes}
 
 
 def apply_plan(
@@ -183,7 +182,9 @@ def _send(client: CincopaClient, change: Change, call: ep.Call, *, first: bool) 
     then tried again only if it did not happen: never a duplicate, never a false failure."""
     # A delete is idempotent in effect but not in its answer: sent again after it acted,
     # it gets `success: false` (no such object). So it is verified by reading, like a create.
-    idempotent = not ((change.creates and first) or call.endpoint in ("portal.rename", *_DELETES))
+    idempotent = not (
+        (change.creates and first) or call.endpoint in ep.RENAMES or call.endpoint in ep.DELETES
+    )
     for attempt in range(UNKNOWN_OUTCOME_RETRIES + 1):
         try:
             client.call(call, idempotent=idempotent)
@@ -196,21 +197,14 @@ def _send(client: CincopaClient, change: Change, call: ep.Call, *, first: bool) 
 
 
 def _took_effect(client: CincopaClient, call: ep.Call) -> bool:
-    if call.endpoint == "portal.set":
-        return call.param("subdomain") in {p["subdomain"] for p in client.list_portals()}
-    if call.endpoint == "portal.rename":
+    """Whether a portal or webhook write whose answer was lost happened, by reading."""
+    if call.endpoint.startswith("portal."):
         names = {p["subdomain"] for p in client.list_portals()}
-        return call.param("new_subdomain") in names and call.param("subdomain") not in names
-    if call.endpoint in ("webhook.set", "webhook.set_slack"):
-        return call.param("hook_url") in {h["url"] for h in client.list_webhooks()}
-    if call.endpoint == "portal.remove":
-        return call.param("subdomain") not in {p["subdomain"] for p in client.list_portals()}
-    if call.endpoint == "webhook.delete":
-        return call.param("hook_url") not in {h["url"] for h in client.list_webhooks()}
-    return False
-
-
-_DELETES = ("portal.remove", "webhook.delete")
+    else:
+        names = {h["url"] for h in client.list_webhooks()}
+    if call.endpoint in ep.RENAMES:
+        return call.target() in names and call.renamed_from() not in names
+    return (call.target() in names) != (call.endpoint in ep.DELETES)
 
 
 # -- the convergence check -------------------------------------------------------------
@@ -222,7 +216,7 @@ def verify(client: CincopaClient, applied: list[Outcome], *, parallelism: int = 
     if not changes:
         return []
     kinds = {c.kind for c in changes}
-    rids = [c.calls[0].param("rid") for c in changes if c.kind == "asset"]
+    rids = [c.calls[0].target() for c in changes if c.kind == "asset"]
     assets = read_assets(client, rids, parallelism=parallelism) if rids else {}
     portals = {p["subdomain"]: p for p in client.list_portals()} if "portal" in kinds else {}
     hooks = {h["url"]: h for h in client.list_webhooks()} if "webhook" in kinds else {}
@@ -234,16 +228,7 @@ def verify(client: CincopaClient, applied: list[Outcome], *, parallelism: int = 
 
 def _drift_of(change: Change, assets: dict, portals: dict, hooks: dict) -> list[Drift]:
     call = change.calls[-1]
-    if change.kind == "asset":
-        current = assets.get(call.param("rid"))
-    elif change.kind == "portal":
-        current = portals.get(
-            call.param("subdomain")
-            if change.action != "rename"
-            else change.calls[0].param("new_subdomain")
-        )
-    else:
-        current = hooks.get(call.param("hook_url"))
+    current = {"asset": assets, "portal": portals, "webhook": hooks}[change.kind].get(call.target())
     if change.action == "delete":
         return [] if current is None else [Drift(change.address, "(exists)", None, "present")]
     if current is None:

@@ -95,7 +95,3 @@ class TransientApiError(ApiError):
 
 class OutcomeUnknown(ApiError):
     """A non-idempotent write was sent but its answer was lost: it may or may not have acted."""
-
-
-class Interrupted(CincopaSyncError):
-    exit_code = EXIT_INTERRUPTED

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS
 from cincopa_sync.manifest.model import ASSET_TEXT_FIELDS, WEBHOOK_TYPES, mask_url
-from cincopa_sync.manifest.semantic import RESERVED_SETTINGS
 from cincopa_sync.manifest.yamlwrite import comment, flow_list, literal, quoted, reference, writable
 
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
@@ -66,7 +66,7 @@ def portal_entry(portal: dict[str, object]) -> Entry:
         return None, f"portal {subdomain!r}: the subdomain is not a DNS label a manifest accepts"
     if not _all_writable([portal.get("name"), *settings, *settings.values()]):
         return None, f"portal {subdomain}: holds text that is not valid Unicode"
-    reserved = sorted(set(settings) & RESERVED_SETTINGS)
+    reserved = sorted(set(settings) & RESERVED_PORTAL_PARAMS)
     if reserved:
         return None, f"portal {subdomain}: settings {reserved} are not allowed in a manifest"
     lines = [f"  - subdomain: {literal(subdomain)}"]

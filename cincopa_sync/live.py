@@ -1,6 +1,6 @@
 """The live account, read through the list endpoints into the planner's canonical shape.
 
-`LiveState` is plain data; `read_live` is the only function here that talks to the API.
+`LiveState` is plain data; the read_* functions fetch it through the client.
 
 A listing of several pages is not a snapshot: assets uploaded or deleted while its pages
 are read shift the items between pages. Every paged read is checked (`PageTally`: the
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import (
     DEFAULT_PAGE_SIZE,
     READ_ATTEMPTS,
@@ -114,7 +115,7 @@ def read_all_assets(
     while True:
         attempt += 1
         first, info = client.list_assets_page(1, page_size)
-        tally = PageTally("asset.list", info, "rid")
+        tally = PageTally(ep.LIST_OF_KIND["asset"], info, "rid")
         tally.add(first, info)
         assets = list(first)
         for items, page_info in pool.map(
@@ -176,7 +177,7 @@ def _read_assets_once(
     remaining_pages = max(0, info.pages_count - 1)
     if remaining_pages <= lookups:
         live.asset_read = "listing"
-        tally = PageTally("asset.list", info, "rid")
+        tally = PageTally(ep.LIST_OF_KIND["asset"], info, "rid")
         tally.add(first, info)
         for items, page_info in pool.map(
             lambda page: client.list_assets_page(page, page_size),

@@ -61,6 +61,21 @@ ENDPOINTS: dict[str, Endpoint] = {
     )
 }
 
+# What each kind of object is read through, and which writes delete or rename one.
+LIST_OF_KIND = {"asset": "asset.list", "portal": "portal.list", "webhook": "webhook.list"}
+DELETES = frozenset({"portal.remove", "webhook.delete"})
+RENAMES = frozenset({"portal.rename"})
+# The parameter naming the object a write acts on.
+_TARGET = {
+    "asset.set_meta": "rid",
+    "portal.set": "subdomain",
+    "portal.remove": "subdomain",
+    "portal.cease": "subdomain",
+    "webhook.set": "hook_url",
+    "webhook.set_slack": "hook_url",
+    "webhook.delete": "hook_url",
+}
+
 TOKEN_PARAM = "api_token"
 URL_SUFFIX = ".json"
 DEFAULT_API_BASE = "https://api.cincopa.com/v2/"
@@ -70,8 +85,6 @@ RESERVED_PORTAL_PARAMS = frozenset(
     {TOKEN_PARAM, "subdomain", "new_subdomain", "name", "visibility"}
 )
 
-# Params whose values are secrets: masked wherever a call is shown.
-SECRET_PARAMS = frozenset({"security_key"})
 
 # -- response fields ----------------------------------------------------------------
 
@@ -122,6 +135,16 @@ class Call:
             if key == name:
                 return value
         return None
+
+    def target(self) -> str | None:
+        """The key (rid, subdomain, hook URL) of the object this write leaves behind: for a
+        rename, the new name."""
+        if self.endpoint in RENAMES:
+            return self.param("new_subdomain")
+        return self.param(_TARGET[self.endpoint]) if self.endpoint in _TARGET else None
+
+    def renamed_from(self) -> str | None:
+        return self.param("subdomain") if self.endpoint in RENAMES else None
 
     def shown(self) -> dict[str, str]:
         """The params as they may be printed or saved: secrets masked."""

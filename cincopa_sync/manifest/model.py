@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 from cincopa_sync.errors import Location, Problem
 
@@ -25,13 +24,7 @@ ASSET_TEXT_FIELDS = (
     "thumb_attached_rid",
 )
 ASSET_FIELDS = (*ASSET_TEXT_FIELDS, "tags", "video_thumb_sec")
-PORTAL_FIELDS = ("name", "visibility", "settings")
-WEBHOOK_FIELDS = ("type", "events", "security_key")
 WEBHOOK_TYPES = ("http", "slack")
-
-
-def _frozen(mapping: Mapping[str, object]) -> Mapping[str, object]:
-    return MappingProxyType(dict(mapping))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import urlsplit
 
+from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.manifest.model import AssetSpec, PortalSpec, Prune, WebhookSpec, mask_url
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList
@@ -36,7 +37,6 @@ KNOWN_EVENTS = frozenset(
 # Namespace wildcards; the guide really writes `leads.*` next to `lead.created`.
 EVENT_WILDCARDS = frozenset(("gallery.*", "asset.*", "account.*", "leads.*", "analytics.*"))
 # portal.set parameters that have their own manifest key (or must never be a setting).
-RESERVED_SETTINGS = frozenset(("subdomain", "new_subdomain", "name", "visibility", "api_token"))
 DEFAULT_WEBHOOK_TYPE = "http"
 
 Skip = set[tuple[str, int]]  # (top-level key, index); index -1: the whole key
@@ -200,7 +200,7 @@ class Builder:
         values: dict[str, str] = {}
         ok = True
         for key, value in settings.items():
-            if key in RESERVED_SETTINGS:
+            if key in RESERVED_PORTAL_PARAMS:
                 own = key in ("name", "visibility", "subdomain")
                 hint = f": use the portal's own {key} key" if own else ""
                 self.error(
@@ -307,11 +307,3 @@ def _value_spot(holder: PosDict | PosList, key: object) -> int:
     if isinstance(holder, PosDict):
         return holder.value_spot(key)  # type: ignore[arg-type]
     return holder.spots[key]  # type: ignore[index]
-
-
-def build(documents: list[tuple[Document, Skip]]) -> Collected:
-    """The desired model of all documents, with every semantic problem and warning."""
-    builder = Builder()
-    for doc, skip in documents:
-        builder.document(doc, skip)
-    return builder.finish()

@@ -22,11 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS as RESERVED_SETTINGS
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.export import export_account
 from cincopa_sync.live import read_live
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.manifest.semantic import RESERVED_SETTINGS
 from cincopa_sync.planner import make_plan_for
 
 AWKWARD = (
