@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
+from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.errors import Location
 
 KINDS = ("asset", "portal", "webhook")
 ACTIONS = ("create", "update", "rename", "delete")
-SENSITIVE = "(sensitive)"
+SENSITIVE = ep.SENSITIVE
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,7 @@ class PageTally:
 
 # The request extension that carries a call's secret param values down to the transport.
 _SECRETS = "cincopa_sync.secrets"
-SENSITIVE = "(sensitive)"
+SENSITIVE = ep.SENSITIVE
 
 
 class _TokenTransport(httpx.BaseTransport):

@@ -77,6 +77,8 @@ _TARGET = {
 }
 
 TOKEN_PARAM = "api_token"
+# How a secret value is shown, everywhere: plans, calls, logs, messages.
+SENSITIVE = "(sensitive)"
 URL_SUFFIX = ".json"
 DEFAULT_API_BASE = "https://api.cincopa.com/v2/"
 
@@ -148,7 +150,7 @@ class Call:
 
     def shown(self) -> dict[str, str]:
         """The params as they may be printed or saved: secrets masked."""
-        return {k: ("(sensitive)" if k in self.secret else v) for k, v in self.params}
+        return {k: (SENSITIVE if k in self.secret else v) for k, v in self.params}
 
 
 def _call(endpoint: str, params: Iterable[tuple[str, str]], secret: Iterable[str] = ()) -> Call:

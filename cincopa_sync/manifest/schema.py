@@ -21,6 +21,7 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from cincopa_sync.api.endpoints import SENSITIVE
 from cincopa_sync.errors import Problem
 from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
 from cincopa_sync.resources import schema_path
@@ -152,7 +153,7 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         return [Problem(location, f"{name} must be {error.validator_value}, got {_plain(value)}")]
     if kind == "pattern":
         rule = error.schema.get("description") or f"the pattern {error.validator_value}"
-        shown = "(sensitive)" if secret else repr(value)
+        shown = SENSITIVE if secret else repr(value)
         return [Problem(location, f"{name} {shown} is not valid: it must be {rule}")]
     if kind == "required":
         missing = re.search(r"'([^']+)' is a required property", error.message)
