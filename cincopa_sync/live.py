@@ -109,27 +109,25 @@ def read_all_assets(
     *,
     page_size: int = DEFAULT_PAGE_SIZE,
 ) -> list[dict[str, object]]:
-    """Every asset of the account (for export), from a listing that held still: read
-    again when it did not, READ_ATTEMPTS times at most, then UnstableRead."""
-    attempt = 0
-    while True:
-        attempt += 1
+    """Every asset of the account (for export), from a listing that held still."""
+    assets: list[dict[str, object]] = []
+
+    def read_once() -> PageTally:
+        assets.clear()
         first, info = client.list_assets_page(1, page_size)
         tally = PageTally(ep.LIST_OF_KIND["asset"], info, "rid")
         tally.add(first, info)
-        assets = list(first)
+        assets.extend(first)
         for items, page_info in pool.map(
             lambda page: client.list_assets_page(page, page_size),
             range(2, info.pages_count + 1),
         ):
             tally.add(items, page_info)
-            assets += items
-        if tally.problem() is None:
-            return assets
-        if attempt == READ_ATTEMPTS:
-            raise tally.failure(attempt)
-        log.info("asset.list: %s; reading again", tally.problem())
-        client.pause_before_reread(attempt)
+            assets.extend(items)
+        return tally
+
+    _until_still(client, read_once)
+    return assets
 
 
 def _read_assets(
@@ -140,18 +138,25 @@ def _read_assets(
     pool: ThreadPoolExecutor,
     page_size: int,
 ) -> None:
-    """The named assets, from a listing that held still (read again when it did not)."""
-    attempt = 0
-    while True:
-        attempt += 1
-        live.assets, live.rids_by_reference = {}, {}
-        tally = _read_assets_once(client, rids, refs, live, pool, page_size)
+    """The named assets, from a listing that held still."""
+
+    def read_once() -> PageTally | None:
+        live.assets, live.rids_by_reference = {}, {}  # nothing of a moving read is kept
+        return _read_assets_once(client, rids, refs, live, pool, page_size)
+
+    _until_still(client, read_once)
+
+
+def _until_still(client: CincopaClient, read_once: Callable[[], PageTally | None]) -> None:
+    """Read again while the listing moved under the read, READ_ATTEMPTS times at most,
+    then UnstableRead: no plan, and no prune, is ever built from a read that moved."""
+    for attempt in range(1, READ_ATTEMPTS + 1):
+        tally = read_once()
         if tally is None or tally.problem() is None:
             return
-        live.assets, live.rids_by_reference = {}, {}  # nothing of it may reach a plan
         if attempt == READ_ATTEMPTS:
             raise tally.failure(attempt)
-        log.info("asset.list: %s; reading again", tally.problem())
+        log.info("%s: %s; reading again", tally.endpoint, tally.problem())
         client.pause_before_reread(attempt)
 
 
