@@ -12,6 +12,8 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
+from rich_case import GOLDEN
+from rich_case import SECRETS as RICH_SECRETS
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.errors import Location
@@ -20,35 +22,10 @@ from cincopa_sync.plan import Change, FieldChange, Plan, make_plan
 from cincopa_sync.render.markdown import MARKER, MAX_VALUE_CHARS, render_markdown
 from cincopa_sync.render.rows import call_text
 
-HERE = Path(__file__).parent
-RICH = HERE / "rich"
-GOLDEN = HERE / "golden"
-
-HOOK_KEY = "hook-key-CANARY-3b9f0e"
-NEW_HOOK_KEY = "new-key-CANARY-8c21aa"
-SLACK_URL = "https://hooks.slack.com/services/T0CANARY/B0CANARY/slackCanarySecret42"
-ENV = {"CINCOPA_HOOK_KEY": HOOK_KEY, "NEW_HOOK_KEY": NEW_HOOK_KEY, "SLACK_WEBHOOK_URL": SLACK_URL}
 BIG_SLACK = "https://hooks.slack.com/services/T0BIG/B0BIG/bigSlackCanary"
-SECRETS = (
-    HOOK_KEY,
-    NEW_HOOK_KEY,
-    SLACK_URL,
-    "slackCanarySecret42",
-    "oldSlackCanarySecret",
-    "B0CANARY",
-    "B9CANARY",
-    "bigSlackCanary",
-    "big-key-CANARY",
-)
+SECRETS = (*RICH_SECRETS, "bigSlackCanary", "big-key-CANARY")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 CUT = re.compile(r"\*\*… ([\d,]+) more changes? \((.*)\) not shown\*\*")
-
-
-@pytest.fixture
-def rich_plan(make_plan: Callable[..., Plan], monkeypatch: pytest.MonkeyPatch) -> Plan:
-    monkeypatch.chdir(RICH)  # locations read manifest.yaml:L:C
-    live = json.loads((RICH / "live.json").read_text(encoding="utf-8"))
-    return make_plan(["manifest.yaml"], live, env=ENV)
 
 
 AWKWARD = ("pipe | in it", "tick ` and ```fence```", "<b>html</b> & <script>", "two\nlines", "#1")

@@ -15,6 +15,7 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from jsonschema import Draft202012Validator
+from rich_case import GOLDEN, HOOK_KEY, LIVE_SLACK_URL, NEW_HOOK_KEY, SECRETS, SLACK_URL
 
 from cincopa_sync.apply import ApplyReport, Drift, Outcome
 from cincopa_sync.plan import Plan, make_plan
@@ -22,33 +23,7 @@ from cincopa_sync.render.json_format import render_json
 from cincopa_sync.render.report import render_report
 from cincopa_sync.render.text import render_text
 
-HERE = Path(__file__).parent
-RICH = HERE / "rich"
-GOLDEN = HERE / "golden"
-
-HOOK_KEY = "hook-key-CANARY-3b9f0e"
-NEW_HOOK_KEY = "new-key-CANARY-8c21aa"
-SLACK_URL = "https://hooks.slack.com/services/T0CANARY/B0CANARY/slackCanarySecret42"
-ENV = {"CINCOPA_HOOK_KEY": HOOK_KEY, "NEW_HOOK_KEY": NEW_HOOK_KEY, "SLACK_WEBHOOK_URL": SLACK_URL}
-LIVE_SLACK_URL = "https://hooks.slack.com/services/T0CANARY/B9CANARY/oldSlackCanarySecret"
-SECRETS = (
-    HOOK_KEY,
-    NEW_HOOK_KEY,
-    SLACK_URL,
-    LIVE_SLACK_URL,
-    "slackCanarySecret42",
-    "oldSlackCanarySecret",
-    "B0CANARY",
-    "B9CANARY",
-)
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-@pytest.fixture
-def rich_plan(make_plan: Callable[..., Plan], monkeypatch: pytest.MonkeyPatch) -> Plan:
-    monkeypatch.chdir(RICH)  # locations in the renderings read manifest.yaml:L:C
-    live = json.loads((RICH / "live.json").read_text(encoding="utf-8"))
-    return make_plan(["manifest.yaml"], live, env=ENV)
 
 
 def _renderings(plan: Plan) -> dict[str, str]:
