@@ -1,4 +1,5 @@
-"""Logging to stderr for --verbose / --debug, with the token masked as a last line of defence."""
+"""Logging to stderr for --verbose / --debug; every line goes through redact(), which masks
+the secrets the run registered (the token, webhook keys, Slack URLs)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,11 @@ from cincopa_sync.api.redact import redact
 
 
 class RedactingFormatter(logging.Formatter):
-    def __init__(self, fmt: str, secrets: tuple[str, ...]) -> None:
-        super().__init__(fmt)
-        self._secrets = secrets
-
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record), *self._secrets)
+        return redact(super().format(record))
 
 
-def setup_logging(*, verbose: bool, debug: bool, secrets: tuple[str, ...] = ()) -> None:
+def setup_logging(*, verbose: bool, debug: bool) -> None:
     """INFO of our own loggers with --verbose; DEBUG of everything (httpx too) with --debug."""
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -27,7 +24,7 @@ def setup_logging(*, verbose: bool, debug: bool, secrets: tuple[str, ...] = ()) 
         return
     handler = logging.StreamHandler(sys.stderr)
     handler._cincopa_sync = True  # type: ignore[attr-defined]
-    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s", secrets))
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     if debug:
         root.setLevel(logging.DEBUG)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cincopa_sync.cli.app import cli, token
+from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.logs import setup_logging
@@ -31,7 +31,7 @@ def ping(
     api_url: str, use_emulator: bool, emulator_state: str | None, verbose: bool, debug: bool
 ) -> int:
     """Check the token: which account it opens and what it may do."""
-    setup_logging(verbose=verbose, debug=debug, secrets=(token(),))
+    setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state) as client:
         info = client.ping()
     click.echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")

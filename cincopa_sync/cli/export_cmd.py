@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cincopa_sync.cli.app import cli, token
+from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.options import api_options, common_options, connect, progress
 from cincopa_sync.logs import setup_logging
 
@@ -49,7 +49,7 @@ def export(
     """Write the live account as manifests: `plan` of them then shows no changes."""
     from cincopa_sync.export import export_account
 
-    setup_logging(verbose=verbose, debug=debug, secrets=(token(),))
+    setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, parallelism) as client:
         progress("Reading the live account...")
         result = export_account(client, out_dir, parallelism=parallelism, schema=schema)

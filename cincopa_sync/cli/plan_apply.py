@@ -15,7 +15,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import cli, token
+from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
 from cincopa_sync.logs import setup_logging
@@ -35,7 +35,7 @@ def planning(
     from cincopa_sync.live import read_live
     from cincopa_sync.planner import PlanOptions, make_plan_for
 
-    setup_logging(verbose=run.verbose, debug=run.debug, secrets=(token(),))
+    setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths)
     with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
         progress("Reading the live account...")
@@ -160,7 +160,7 @@ def apply(
 
 
 def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
-    setup_logging(verbose=run.verbose, debug=run.debug, secrets=(token(),))
+    setup_logging(verbose=run.verbose, debug=run.debug)
     saved = read_saved_plan(plan_file)
     if saved.api_identity != run.api_identity:
         raise InvalidInput(
