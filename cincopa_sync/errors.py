@@ -1,4 +1,18 @@
-"""One exception root; every error knows its exit code, and manifest errors their place."""
+"""Every exception the tool raises on purpose, and the exit code each one maps to.
+
+    CincopaSyncError            the root (exit 1 unless a subclass says otherwise)
+    +-- InvalidInput            bad manifests, arguments or plan files (exit 3)
+    +-- Refused                 a safety check said no: stale plan, delete threshold (exit 4)
+    +-- ApiError                the API answered with an error or could not be reached (exit 1)
+        +-- AuthenticationError the token is missing, unknown or expired
+        +-- PermissionDenied    the token is valid but may not make this call
+        +-- TransientApiError   429, 5xx, timeout or connection fault, retries used up
+        +-- OutcomeUnknown      a write was sent and its answer lost: it may have acted
+        +-- UnstableRead        a listing of several pages moved every time it was read
+
+The CLI maps them to exit codes in one place (cli/app.py); anything else is our bug and
+is reported as "internal error".
+"""
 
 from __future__ import annotations
 
@@ -95,3 +109,7 @@ class TransientApiError(ApiError):
 
 class OutcomeUnknown(ApiError):
     """A non-idempotent write was sent but its answer was lost: it may or may not have acted."""
+
+
+class UnstableRead(ApiError):
+    """A listing of several pages changed while it was read, every time it was read."""

@@ -1,30 +1,46 @@
-"""A plan is plain data: a sorted list of changes, each with the calls it will make."""
+"""A plan is plain data: a sorted list of changes, each with the calls it will make.
+
+Values in a plan are canonical and printable: str, int, bool, None, sorted tuples (a set
+such as tags or events) and dicts of str (portal settings); a secret is only ever a
+placeholder.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 
-from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.errors import Location
 
-KINDS = ("asset", "portal", "webhook")
 ACTIONS = ("create", "update", "rename", "delete")
-SENSITIVE = ep.SENSITIVE
+# Kind name -> its plural, in the order plans list kinds; filled by kinds.register().
+KIND_NAMES: dict[str, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
 class FieldChange:
-    """One managed field that differs. Values are canonical: str, int, None, sorted tuples,
-    dicts of str; a sensitive value is shown and saved only as "(sensitive)"."""
+    """One managed field that differs; a sensitive value is only ever a placeholder."""
 
     field: str
     before: object
     after: object
     sensitive: bool = False
+
+    @property
+    def is_set(self) -> bool:
+        """A set on both sides (tags, events): shown as the items added and removed."""
+        return isinstance(self.before, tuple) and isinstance(self.after, tuple)
+
+    @property
+    def added(self) -> tuple:
+        return tuple(v for v in self.after if v not in self.before) if self.is_set else ()  # type: ignore[union-attr]
+
+    @property
+    def removed(self) -> tuple:
+        return tuple(v for v in self.before if v not in self.after) if self.is_set else ()  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +51,14 @@ class Observed:
     """
 
     kind: str
-    key: str  # rid, subdomain or webhook URL
+    key: str  # the object's identity: rid, subdomain, webhook URL
     fields: tuple[tuple[str, object], ...] | None  # None: absent; () present, no fields
 
 
 @dataclass(frozen=True, slots=True)
 class Change:
     address: str
-    kind: str  # one of KINDS
+    kind: str  # a registered kind's name
     action: str  # one of ACTIONS
     fields: tuple[FieldChange, ...]
     calls: tuple[Call, ...]
@@ -54,7 +70,12 @@ class Change:
 
     @property
     def sort_key(self) -> tuple:
-        return (KINDS.index(self.kind), self.address, ACTIONS.index(self.action))
+        return (_rank(self.kind), self.address, ACTIONS.index(self.action))
+
+
+def _rank(kind: str) -> int:
+    names = list(KIND_NAMES)
+    return names.index(kind) if kind in KIND_NAMES else len(names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,28 +116,29 @@ class Plan:
         counts = Counter(c.kind for c in self.changes if c.action == "delete")
         live = dict(self.live_counts)
         reasons = []
-        for kind in KINDS:
-            deleting, total = counts.get(kind, 0), live.get(kind, 0)
+        for kind in sorted(counts, key=_rank):
+            deleting, total = counts[kind], live.get(kind, 0)
             if deleting > DELETE_MIN_COUNT and deleting > DELETE_MAX_SHARE * total:
                 reasons.append(
-                    f"the plan deletes {deleting} of {total} live {kind}s "
+                    f"the plan deletes {deleting} of {total} live {KIND_NAMES.get(kind, kind)} "
                     f"(more than {DELETE_MIN_COUNT} and more than "
                     f"{DELETE_MAX_SHARE:.0%}): apply refuses without --allow-deletes"
                 )
         return reasons
 
 
-# The delete safety of design §3: a plan deleting more than both, of one kind, is refused.
+# Delete safety: a plan deleting, of one kind, more than both of these is refused unless
+# --allow-deletes is given (a typo in a manifest must not empty an account).
 DELETE_MIN_COUNT = 3
 DELETE_MAX_SHARE = 0.30
 
 
 def make_plan(
     changes: Iterable[Change],
-    unmanaged: dict[str, int] | None = None,
+    unmanaged: Mapping[str, int] | None = None,
     warnings: Iterable[str] = (),
     notes: Iterable[str] = (),
-    live_counts: dict[str, int] | None = None,
+    live_counts: Mapping[str, int] | None = None,
 ) -> Plan:
     """The one way to build a Plan: changes sorted, so the same inputs give the same plan."""
     return Plan(
@@ -126,3 +148,13 @@ def make_plan(
         notes=tuple(notes),
         live_counts=tuple(sorted((live_counts or {}).items())),
     )
+
+
+def plain(value: object) -> object:
+    """A canonical value as plans hold it: a set as a sorted tuple, a mapping as a dict
+    sorted by key."""
+    if isinstance(value, frozenset | set):
+        return tuple(sorted(value))
+    if isinstance(value, Mapping):
+        return dict(sorted(value.items()))
+    return value

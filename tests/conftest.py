@@ -1,18 +1,22 @@
-"""Shared by every suite: the `--update-golden` flag and the golden-file comparison."""
+"""Shared by every suite: the `--update-golden` flag, the golden-file comparison, the CLI
+runner, the served demo emulator and planning from data (see support.py)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import Result
 from jsonschema import Draft202012Validator
+from support import DEMO_SEED, Served, invoke, live_from_json, run_process, serving
 
-from cincopa_sync.api import endpoints as ep
-from cincopa_sync.live import LiveState
+from cincopa_sync.engine.diff import PlanOptions, make_plan_for
+from cincopa_sync.engine.read import LiveState
 from cincopa_sync.plan import Plan
-from cincopa_sync.planner import PlanOptions, make_plan_for
 from cincopa_sync.resources import schema_path
 
 
@@ -46,27 +50,34 @@ def golden(update_golden: bool) -> Callable[[Path, str], None]:
     return check
 
 
+# -- the CLI and the emulator ----------------------------------------------------------------
+
+
+@pytest.fixture
+def run() -> Callable[..., Result]:
+    """Runs `cincopa-sync ARGS` in-process with a clean environment plus `env`."""
+    return invoke
+
+
+@pytest.fixture(name="run_process")
+def run_process_fixture() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """Runs `python -m cincopa_sync ARGS` in a real process (no terminal: stdin is empty)."""
+    return run_process
+
+
+@pytest.fixture(scope="session")
+def demo_seed() -> dict[str, Any]:
+    return json.loads(DEMO_SEED.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def served(demo_seed: dict[str, Any]) -> Iterator[Served]:
+    """The demo account in an in-process emulator behind a loopback server."""
+    with serving(demo_seed) as box:
+        yield box
+
+
 # -- planning from data: the live account in API shape, the manifests as files ------------
-
-
-def live_from_json(data: dict) -> LiveState:
-    """A LiveState from the account as the API answers: asset.list items (tags as ",a,b,"),
-    PORTAL and HOOK objects, and optional portal.check answers by subdomain."""
-    live = LiveState()
-    for item in data.get("assets", []):
-        asset = ep.parse_asset(item)
-        live.assets[str(asset["rid"])] = asset
-        ref = str(asset["reference_id"])
-        if ref:
-            live.rids_by_reference.setdefault(ref, []).append(str(asset["rid"]))
-    for item in data.get("portals", []):
-        portal = ep.parse_portal(item)
-        live.portals[str(portal["subdomain"])] = portal
-    for item in data.get("webhooks", []):
-        hook = ep.parse_webhook(item)
-        live.webhooks[str(hook["url"])] = hook
-    live.subdomain_checks = {k: dict(v) for k, v in data.get("checks", {}).items()}
-    return live
 
 
 def plan_from(

@@ -1,4 +1,4 @@
-"""The HTTP client: token handling, envelope checks, retries, paging. The only network I/O.
+"""The HTTP client: token handling, envelope checks, retries. The only network I/O.
 
 The token, and the values of a call's secret params (a security key, a Slack URL), are
 added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the requests its
@@ -13,14 +13,14 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
 import httpx
 
 from cincopa_sync.api import endpoints as ep
-from cincopa_sync.api.endpoints import Call, PageInfo
+from cincopa_sync.api.endpoints import Call
 from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from cincopa_sync.errors import (
@@ -31,71 +31,12 @@ from cincopa_sync.errors import (
     PermissionDenied,
     TransientApiError,
 )
+from cincopa_sync.shown import SENSITIVE
 
 log = logging.getLogger("cincopa_sync.api")
 
-# Asked for on every listing: large, because the server honours what it can (it says
-# how many in items_data) and every page saved is a round trip saved.
-DEFAULT_PAGE_SIZE = 1000
-# How many times a listing of several pages is read before giving up when it does not
-# hold still (objects added or removed while its pages were read).
-READ_ATTEMPTS = 3
-
-
-class UnstableRead(ApiError):
-    """A listing of several pages changed while it was read, every time it was read."""
-
-
-class PageTally:
-    """Checks that pages read one at a time add up to one listing that held still.
-
-    A listing that changed between two page reads shows as a different `items_count` on
-    a later page, as an object on two pages (items shifted right), or as pages that hold
-    fewer or more objects than `items_count` says (items shifted left, or a new one).
-    """
-
-    def __init__(self, endpoint: str, first: PageInfo, identity: str) -> None:
-        self.endpoint = endpoint
-        self.expected = first.items_count
-        self.identity = identity
-        self.seen: set[str] = set()
-        self.total = 0
-        self.problems: list[str] = []
-
-    def add(self, items: list[dict[str, object]], info: PageInfo) -> None:
-        if info.items_count != self.expected and not self.problems:
-            self.problems.append(
-                f"items_count went from {self.expected} to {info.items_count} "
-                f"between page 1 and page {info.page}"
-            )
-        for item in items:
-            key = str(item.get(self.identity, ""))
-            if key in self.seen and len(self.problems) < 3:
-                # a webhook's URL may be a Slack URL, a secret: name it only by kind
-                shown = "a webhook" if self.identity == "url" else f"{self.identity} {key}"
-                self.problems.append(f"{shown} came back on two pages")
-            self.seen.add(key)
-        self.total += len(items)
-
-    def problem(self) -> str | None:
-        if not self.problems and self.total != self.expected:
-            self.problems.append(
-                f"the pages held {self.total} item(s) where items_count said {self.expected}"
-            )
-        return "; ".join(self.problems) or None
-
-    def failure(self, attempts: int) -> UnstableRead:
-        return UnstableRead(
-            self.endpoint,
-            f"the listing changed while its pages were read ({self.problem()}), "
-            f"{attempts} time(s) in a row; nothing was planned from it. Run again when "
-            "uploads and deletions have settled",
-        )
-
-
 # The request extension that carries a call's secret param values down to the transport.
 _SECRETS = "cincopa_sync.secrets"
-SENSITIVE = ep.SENSITIVE
 
 
 class _TokenTransport(httpx.BaseTransport):
@@ -326,7 +267,7 @@ class CincopaClient:
     def _forbidden(self, endpoint: str, message: str) -> ApiError:
         """403 means a bad token or a missing permission: ping (which needs only a valid
         token) tells which."""
-        if endpoint != "ping":
+        if endpoint != ep.PING:
             try:
                 who = self.ping()
             except AuthenticationError:
@@ -364,105 +305,16 @@ class CincopaClient:
 
     def ping(self) -> dict[str, Any]:
         try:
-            body = self.call(Call("ping", ()))
+            body = self.call(Call(ep.PING, ()))
         except PermissionDenied as exc:  # ping needs only a valid token
-            raise AuthenticationError("ping", exc.api_message, status=exc.status) from None
+            raise AuthenticationError(ep.PING, exc.api_message, status=exc.status) from None
         except ApiError as exc:
             if exc.status in (401, 403):
-                raise AuthenticationError("ping", exc.api_message, status=exc.status) from None
+                raise AuthenticationError(ep.PING, exc.api_message, status=exc.status) from None
             raise
-        info = {k: body.get(k) for k in ("accid", "accemail", "userid", "useremail")}
+        info = {k: body.get(k) for k in ep.PING_FIELDS}
         info["permissions"] = ep.parse_permissions(body.get(ep.F_PERMISSIONS))
         return info
-
-    def list_assets_page(
-        self, page: int, items_per_page: int = DEFAULT_PAGE_SIZE
-    ) -> tuple[list[dict[str, object]], PageInfo]:
-        body = self.call(ep.asset_list(page=page, items_per_page=items_per_page))
-        items = _items(body, ep.F_ITEMS, "asset.list")
-        return [ep.parse_asset(i) for i in items], ep.parse_page_info(body, page, len(items))
-
-    def iter_assets(self, items_per_page: int = DEFAULT_PAGE_SIZE) -> Iterator[dict[str, object]]:
-        """Every asset, page by page, following items_data (the server may cap the size).
-
-        The items are handed out as their pages arrive, so a listing that changed while it
-        was read cannot be taken back: UnstableRead is raised after the last page instead.
-        """
-        page, tally = 1, None
-        while True:
-            items, info = self.list_assets_page(page, items_per_page)
-            tally = tally or PageTally("asset.list", info, "rid")
-            tally.add(items, info)
-            yield from items
-            if not items or page >= info.pages_count:
-                break
-            page += 1
-        if tally.problem():
-            raise tally.failure(1)
-
-    def find_assets(
-        self, *, rid: str | None = None, reference_id: str | None = None
-    ) -> list[dict[str, object]]:
-        """Exact lookups. A reference_id may match several assets, so the lookup pages,
-        and reads again (READ_ATTEMPTS times at most) when its pages do not add up."""
-        for attempt in range(1, READ_ATTEMPTS + 1):
-            found: list[dict[str, object]] = []
-            page, tally = 1, None
-            while True:
-                body = self.call(ep.asset_list(rid=rid, reference_id=reference_id, page=page))
-                items = [ep.parse_asset(i) for i in _items(body, ep.F_ITEMS, "asset.list")]
-                info = ep.parse_page_info(body, page, len(items))
-                tally = tally or PageTally("asset.list", info, "rid")
-                tally.add(items, info)
-                found += items
-                if not items or page >= info.pages_count:
-                    break
-                page += 1
-            if page == 1 or not tally.problem():
-                return found
-            log.info("asset.list: %s; reading again", tally.problem())
-            if attempt < READ_ATTEMPTS:
-                self.pause_before_reread(attempt)
-        raise tally.failure(READ_ATTEMPTS)
-
-    def list_portals(self) -> list[dict[str, object]]:
-        return self._list_all("portal.list", ep.F_PORTALS, ep.parse_portal, "subdomain")
-
-    def check_portal(self, subdomain: str) -> dict[str, Any]:
-        return self.call(ep.portal_check(subdomain))
-
-    def list_webhooks(self) -> list[dict[str, object]]:
-        return self._list_all("webhook.list", ep.F_WEBHOOKS, ep.parse_webhook, "url")
-
-    def _list_all(
-        self,
-        endpoint: str,
-        key: str,
-        parse: Callable[[Mapping[str, Any]], dict[str, object]],
-        identity: str,
-    ) -> list[dict[str, object]]:
-        """One call, unless the answer says it is one page of several (the contract does
-        not say these lists page; should they, items_data is followed as for assets, and
-        the pages must add up: prune deletes what a listing leaves out)."""
-        for attempt in range(1, READ_ATTEMPTS + 1):
-            body = self.call(ep.list_page(endpoint, None))
-            items = [parse(i) for i in _items(body, key, endpoint)]
-            info = ep.parse_page_info(body, 1, len(items))
-            if info.pages_count <= 1:
-                return items
-            tally = PageTally(endpoint, info, identity)
-            tally.add(items, info)
-            for page in range(2, info.pages_count + 1):
-                more_body = self.call(ep.list_page(endpoint, page))
-                more = [parse(i) for i in _items(more_body, key, endpoint)]
-                tally.add(more, ep.parse_page_info(more_body, page, len(more)))
-                items += more
-            if not tally.problem():
-                return items
-            log.info("%s: %s; reading again", endpoint, tally.problem())
-            if attempt < READ_ATTEMPTS:
-                self.pause_before_reread(attempt)
-        raise tally.failure(READ_ATTEMPTS)
 
 
 _MAY_HAVE_ACTED = "; an attempt whose answer was lost may have taken effect: plan again to see"
@@ -484,12 +336,3 @@ def _json_body(response: httpx.Response) -> dict[str, Any] | None:
     except (ValueError, UnicodeDecodeError, httpx.HTTPError):
         return None
     return body if isinstance(body, dict) else None
-
-
-def _items(body: Mapping[str, Any], key: str, endpoint: str) -> list[Mapping[str, Any]]:
-    items = body.get(key)
-    if items is None:
-        return []
-    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
-        raise ApiError(endpoint, f"the answer's {key!r} is not a list of objects")
-    return items

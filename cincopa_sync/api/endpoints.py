@@ -1,9 +1,8 @@
 """Every Cincopa endpoint, parameter and response field the tool uses, in one place.
 
-When the real API turns out to differ from ../shared/cincopa-api.md, this module changes
-and nothing else. It is pure: it builds calls and parses responses, it never sends.
-Canonical values (what the planner compares): text as str, tags as frozenset[str],
-`video_thumb_sec` as int, portal settings as dict[str, str], webhook events as frozenset.
+When the real API turns out to differ from the contract the tool was written against,
+this module (and the response shapes under schemas/api/) changes and nothing else. It is
+pure: it builds calls and reads response fields, it never sends.
 """
 
 from __future__ import annotations
@@ -13,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from sys import intern
 
+from cincopa_sync.shown import SENSITIVE
+
 # -- the endpoint table -------------------------------------------------------------
 
 
@@ -21,9 +22,15 @@ class Endpoint:
     name: str
     write: bool
     params: tuple[str, ...]
+    # The parameter naming the object a write acts on, and what the write does to it when
+    # that is more than an update: "create", "delete" or "rename" (to `renamed_to`).
+    target: str | None = None
+    effect: str | None = None
+    renamed_to: str | None = None
+    any_params: bool = False  # takes further key=value parameters (portal settings)
 
 
-ASSET_PARAMS = (
+ASSET_META_PARAMS = (
     "caption",
     "description",
     "long_description",
@@ -35,50 +42,56 @@ ASSET_PARAMS = (
     "thumb_attached_rid",
 )
 
+PING = "ping"
+ASSET_LIST = "asset.list"
+ASSET_GET_TAGS = "asset.get_tags"
+ASSET_SET_META = "asset.set_meta"
+PORTAL_LIST = "portal.list"
+PORTAL_CHECK = "portal.check"
+PORTAL_SET = "portal.set"
+PORTAL_RENAME = "portal.rename"
+PORTAL_REMOVE = "portal.remove"
+PORTAL_CEASE = "portal.cease"
+WEBHOOK_LIST = "webhook.list"
+WEBHOOK_SET = "webhook.set"
+WEBHOOK_SET_SLACK = "webhook.set_slack"
+WEBHOOK_DELETE = "webhook.delete"
+
 ENDPOINTS: dict[str, Endpoint] = {
     e.name: e
     for e in (
-        Endpoint("ping", False, ()),
+        Endpoint(PING, False, ()),
         Endpoint("token.get_temp", False, ("ttl", "sourceip", "permissions")),
         Endpoint(
-            "asset.list",
+            ASSET_LIST,
             False,
             ("search", "type", "rid", "reference_id", "tag", "details", "page", "items_per_page"),
         ),
-        Endpoint("asset.get_tags", False, ()),
-        Endpoint("asset.set_meta", True, ("rid", *ASSET_PARAMS)),
-        Endpoint("portal.list", False, ("page",)),  # page: ASSUMED, only if it pages
-        Endpoint("portal.check", False, ("subdomain",)),
-        # portal.set also takes any further setting as key=value (checked in portal_set).
-        Endpoint("portal.set", True, ("subdomain", "name", "visibility")),
-        Endpoint("portal.rename", True, ("subdomain", "new_subdomain")),
-        Endpoint("portal.remove", True, ("subdomain",)),
-        Endpoint("portal.cease", True, ("subdomain",)),
-        Endpoint("webhook.list", False, ("page",)),  # page: ASSUMED, only if it pages
-        Endpoint("webhook.set", True, ("hook_url", "events", "security_key")),
-        Endpoint("webhook.set_slack", True, ("hook_url", "events")),
-        Endpoint("webhook.delete", True, ("hook_url",)),
+        Endpoint(ASSET_GET_TAGS, False, ()),
+        Endpoint(ASSET_SET_META, True, ("rid", *ASSET_META_PARAMS), target="rid"),
+        Endpoint(PORTAL_LIST, False, ("page",)),  # page: ASSUMED, only if it pages
+        Endpoint(PORTAL_CHECK, False, ("subdomain",)),
+        Endpoint(
+            PORTAL_SET, True, ("subdomain", "name", "visibility"), "subdomain", any_params=True
+        ),
+        Endpoint(
+            PORTAL_RENAME,
+            True,
+            ("subdomain", "new_subdomain"),
+            "subdomain",
+            "rename",
+            renamed_to="new_subdomain",
+        ),
+        Endpoint(PORTAL_REMOVE, True, ("subdomain",), "subdomain", "delete"),
+        Endpoint(PORTAL_CEASE, True, ("subdomain",), "subdomain"),
+        Endpoint(WEBHOOK_LIST, False, ("page",)),  # page: ASSUMED, only if it pages
+        Endpoint(WEBHOOK_SET, True, ("hook_url", "events", "security_key"), "hook_url"),
+        Endpoint(WEBHOOK_SET_SLACK, True, ("hook_url", "events"), "hook_url"),
+        Endpoint(WEBHOOK_DELETE, True, ("hook_url",), "hook_url", "delete"),
     )
 }
 
-# What each kind of object is read through, and which writes delete or rename one.
-LIST_OF_KIND = {"asset": "asset.list", "portal": "portal.list", "webhook": "webhook.list"}
-DELETES = frozenset({"portal.remove", "webhook.delete"})
-RENAMES = frozenset({"portal.rename"})
-# The parameter naming the object a write acts on.
-_TARGET = {
-    "asset.set_meta": "rid",
-    "portal.set": "subdomain",
-    "portal.remove": "subdomain",
-    "portal.cease": "subdomain",
-    "webhook.set": "hook_url",
-    "webhook.set_slack": "hook_url",
-    "webhook.delete": "hook_url",
-}
-
 TOKEN_PARAM = "api_token"
-# How a secret value is shown, everywhere: plans, calls, logs, messages.
-SENSITIVE = "(sensitive)"
 URL_SUFFIX = ".json"
 DEFAULT_API_BASE = "https://api.cincopa.com/v2/"
 
@@ -92,25 +105,41 @@ RESERVED_PORTAL_PARAMS = frozenset(
 
 F_SUCCESS = "success"
 F_MESSAGE = "message"
-F_ITEMS = "items"
 F_ITEMS_DATA = "items_data"
 F_PAGE = "page"
 F_ITEMS_PER_PAGE = "items_per_page"
 F_ITEMS_COUNT = "items_count"
 F_PAGES_COUNT = "pages_count"
-F_PORTALS = "portals"
-F_WEBHOOKS = "webhooks"
 F_PERMISSIONS = "permissions"
+PING_FIELDS = ("accid", "accemail", "userid", "useremail")
 
-ASSET_TEXT_FIELDS = (
-    "caption",
-    "description",
-    "long_description",
-    "related_link_text",
-    "related_link_url",
-    "reference_id",
-    "thumb_attached_rid",
-)
+
+@dataclass(frozen=True, slots=True)
+class ListShape:
+    """Where a list endpoint's answer holds its items, and which item field names one."""
+
+    items: str
+    identity: str
+    secret_identity: bool = False  # a Slack hook's URL is a secret: never named in a message
+
+
+LISTS: dict[str, ListShape] = {
+    ASSET_LIST: ListShape("items", "rid"),
+    PORTAL_LIST: ListShape("portals", "subdomain"),
+    WEBHOOK_LIST: ListShape("webhooks", "hook_url", secret_identity=True),
+}
+
+# Item fields beyond the managed ones (which are named as set_meta's parameters).
+ASSET_RID = "rid"
+PORTAL_SUBDOMAIN = "subdomain"
+PORTAL_STATUS = "status"
+PORTAL_SETTINGS = "settings"
+PORTAL_ACTIVE = "active"  # the status value of a portal that is not ceased
+HOOK_URL = "hook_url"
+HOOK_TYPE = "type"
+HOOK_EVENTS = "events"
+HOOK_HAS_KEY = "has_security_key"
+PORTAL_CHECK_AVAILABLE = "available"
 
 
 # -- calls --------------------------------------------------------------------------
@@ -128,64 +157,70 @@ class Call:
     params: tuple[tuple[str, str], ...]
     secret: frozenset[str] = frozenset()
 
-    @property
-    def write(self) -> bool:
-        return ENDPOINTS[self.endpoint].write
-
     def param(self, name: str) -> str | None:
         for key, value in self.params:
             if key == name:
                 return value
         return None
 
+    @property
+    def effect(self) -> str | None:
+        """ "create", "delete", "rename" or None (an update or a read), from the table."""
+        return ENDPOINTS[self.endpoint].effect
+
     def target(self) -> str | None:
         """The key (rid, subdomain, hook URL) of the object this write leaves behind: for a
         rename, the new name."""
-        if self.endpoint in RENAMES:
-            return self.param("new_subdomain")
-        return self.param(_TARGET[self.endpoint]) if self.endpoint in _TARGET else None
+        spec = ENDPOINTS[self.endpoint]
+        if spec.renamed_to:
+            return self.param(spec.renamed_to)
+        return self.param(spec.target) if spec.target else None
 
     def renamed_from(self) -> str | None:
-        return self.param("subdomain") if self.endpoint in RENAMES else None
+        spec = ENDPOINTS[self.endpoint]
+        return self.param(spec.target) if spec.renamed_to and spec.target else None
 
     def shown(self) -> dict[str, str]:
         """The params as they may be printed or saved: secrets masked."""
         return {k: (SENSITIVE if k in self.secret else v) for k, v in self.params}
 
 
-def _call(endpoint: str, params: Iterable[tuple[str, str]], secret: Iterable[str] = ()) -> Call:
+def make_call(endpoint: str, params: Iterable[tuple[str, str]], secret: Iterable[str] = ()) -> Call:
+    """A Call, its parameter names checked against the table."""
     params = tuple(params)
-    known = ENDPOINTS[endpoint].params
-    for key, _ in params:
-        if endpoint != "portal.set" and key not in known:
-            raise ValueError(f"{endpoint} takes no parameter {key!r}")
+    spec = ENDPOINTS[endpoint]
+    if not spec.any_params:
+        for key, _ in params:
+            if key not in spec.params:
+                raise ValueError(f"{endpoint} takes no parameter {key!r}")
     return Call(endpoint, params, frozenset(secret) & {k for k, _ in params})
 
 
-def format_tags(tags: Iterable[str]) -> str:
-    """A tag set as the API's comma list, sorted so the same set gives the same call."""
-    return ",".join(sorted(tags))
+def format_list(values: Iterable[str]) -> str:
+    """A set of tags or events as the API's comma list, sorted: the same set gives the
+    same call."""
+    return ",".join(sorted(values))
 
 
-def parse_tags(raw: object) -> frozenset[str]:
+def parse_list(raw: object) -> frozenset[str]:
     """`",launch,cars,"` -> {"launch", "cars"}; "" or None -> the empty set."""
     if raw is None:
         return frozenset()
     if isinstance(raw, list):  # tolerate a JSON list, should the API ever send one
-        return _tag_set(",".join(str(t) for t in raw))
-    return _tag_set(str(raw))
+        return _list_set(",".join(str(t) for t in raw))
+    return _list_set(str(raw))
 
 
 @lru_cache(maxsize=1 << 16)
-def _tag_set(raw: str) -> frozenset[str]:
+def _list_set(raw: str) -> frozenset[str]:
     # Tag sets repeat across an account: assets with the same tags share one frozenset,
     # which keeps a listing of 100,000 assets about a third smaller in memory.
     return frozenset(intern(t.strip()) for t in raw.split(",") if t.strip())
 
 
-def _wire_value(field: str, value: object) -> str:
-    if field == "tags":
-        return format_tags(value)  # type: ignore[arg-type]
+def _wire_value(value: object) -> str:
+    if isinstance(value, frozenset | set | tuple | list):
+        return format_list(value)  # type: ignore[arg-type]
     if value is None:
         return ""
     return str(value)
@@ -193,9 +228,9 @@ def _wire_value(field: str, value: object) -> str:
 
 def asset_set_meta(rid: str, fields: Mapping[str, object]) -> Call:
     """One set_meta carrying exactly the given (changed) fields, in the table's order."""
-    params = [("rid", rid)]
-    params += [(f, _wire_value(f, fields[f])) for f in ASSET_PARAMS if f in fields]
-    return _call("asset.set_meta", params)
+    params = [(ASSET_RID, rid)]
+    params += [(f, _wire_value(fields[f])) for f in ASSET_META_PARAMS if f in fields]
+    return make_call(ASSET_SET_META, params)
 
 
 def asset_list(
@@ -214,12 +249,12 @@ def asset_list(
         params.append(("page", str(page)))
     if items_per_page is not None:
         params.append(("items_per_page", str(items_per_page)))
-    return _call("asset.list", params)
+    return make_call(ASSET_LIST, params)
 
 
 def list_page(endpoint: str, page: int | None) -> Call:
     """A list call (portal.list, webhook.list): page 1 without a page parameter."""
-    return _call(endpoint, [] if page is None else [("page", str(page))])
+    return make_call(endpoint, [] if page is None else [("page", str(page))])
 
 
 def portal_set(subdomain: str, fields: Mapping[str, object]) -> Call:
@@ -232,19 +267,19 @@ def portal_set(subdomain: str, fields: Mapping[str, object]) -> Call:
         if key in RESERVED_PORTAL_PARAMS:
             raise ValueError(f"portal setting {key!r} is a reserved parameter name")
         params.append((key, str(settings[key])))  # type: ignore[index]
-    return _call("portal.set", params)
+    return make_call(PORTAL_SET, params)
 
 
 def portal_check(subdomain: str) -> Call:
-    return _call("portal.check", [("subdomain", subdomain)])
+    return make_call(PORTAL_CHECK, [("subdomain", subdomain)])
 
 
 def portal_rename(subdomain: str, new_subdomain: str) -> Call:
-    return _call("portal.rename", [("subdomain", subdomain), ("new_subdomain", new_subdomain)])
+    return make_call(PORTAL_RENAME, [("subdomain", subdomain), ("new_subdomain", new_subdomain)])
 
 
 def portal_remove(subdomain: str) -> Call:
-    return _call("portal.remove", [("subdomain", subdomain)])
+    return make_call(PORTAL_REMOVE, [("subdomain", subdomain)])
 
 
 def webhook_set(
@@ -254,17 +289,17 @@ def webhook_set(
     *,
     slack: bool = False,
 ) -> Call:
-    secret = {"security_key"} | ({"hook_url"} if slack else set())
-    params = [("hook_url", url), ("events", ",".join(sorted(events)))]
+    secret = {"security_key"} | ({HOOK_URL} if slack else set())
+    params = [(HOOK_URL, url), (HOOK_EVENTS, format_list(events))]
     if slack:
-        return _call("webhook.set_slack", params, secret)
+        return make_call(WEBHOOK_SET_SLACK, params, secret)
     if security_key is not None:
         params.append(("security_key", security_key))
-    return _call("webhook.set", params, secret)
+    return make_call(WEBHOOK_SET, params, secret)
 
 
 def webhook_delete(url: str, *, slack: bool = False) -> Call:
-    return _call("webhook.delete", [("hook_url", url)], {"hook_url"} if slack else ())
+    return make_call(WEBHOOK_DELETE, [(HOOK_URL, url)], {HOOK_URL} if slack else ())
 
 
 # -- responses ----------------------------------------------------------------------
@@ -294,47 +329,6 @@ def parse_page_info(body: Mapping[str, object], asked_page: int, n_items: int) -
     count = number(F_ITEMS_COUNT, n_items)
     pages = number(F_PAGES_COUNT, -(-count // per_page))
     return PageInfo(number(F_PAGE, asked_page), per_page, count, pages)
-
-
-def parse_asset(item: Mapping[str, object]) -> dict[str, object]:
-    """An asset.list item in canonical form (every managed field present)."""
-    asset: dict[str, object] = {"rid": str(item.get("rid", ""))}
-    for field in ASSET_TEXT_FIELDS:
-        value = item.get(field)
-        asset[field] = "" if value is None else str(value)
-    asset["tags"] = parse_tags(item.get("tags"))
-    thumb_sec = item.get("video_thumb_sec")
-    try:
-        asset["video_thumb_sec"] = None if thumb_sec in (None, "") else int(thumb_sec)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        asset["video_thumb_sec"] = None
-    return asset
-
-
-def parse_portal(item: Mapping[str, object]) -> dict[str, object]:
-    settings = item.get("settings") or {}
-    return {
-        "subdomain": str(item.get("subdomain", "")),
-        "name": str(item.get("name") or ""),
-        "visibility": str(item.get("visibility") or ""),
-        "status": str(item.get("status") or ""),
-        "settings": {str(k): _setting_text(v) for k, v in dict(settings).items()},  # type: ignore[call-overload]
-    }
-
-
-def _setting_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def parse_webhook(item: Mapping[str, object]) -> dict[str, object]:
-    return {
-        "url": str(item.get("hook_url", "")),
-        "type": str(item.get("type") or "http"),
-        "events": parse_tags(item.get("events")),  # the same comma-list format as tags
-        "has_security_key": bool(item.get("has_security_key")),
-    }
 
 
 def parse_permissions(raw: object) -> frozenset[str]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import click
 
 from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
 from cincopa_sync.errors import InvalidInput
-from cincopa_sync.logs import setup_logging
+from cincopa_sync.kinds import kinds
 
 
 @cli.command()
@@ -17,10 +18,8 @@ def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
     """Check manifests offline: syntax, schema and semantics. Makes no API call."""
     setup_logging(verbose=verbose, debug=debug)
     state = load_desired(paths)
-    click.echo(
-        f"valid: {len(state.files)} file(s), {len(state.assets)} asset(s), "
-        f"{len(state.portals)} portal(s), {len(state.webhooks)} webhook(s)"
-    )
+    counts = ", ".join(f"{len(state.of(k.name))} {k.name}(s)" for k in kinds())
+    click.echo(f"valid: {len(state.files)} file(s), {counts}")
     return 0
 
 

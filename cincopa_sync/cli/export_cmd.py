@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, progress
-from cincopa_sync.logs import setup_logging
 
 
 @cli.command("export")
@@ -47,7 +47,7 @@ def export(
     debug: bool,
 ) -> int:
     """Write the live account as manifests: `plan` of them then shows no changes."""
-    from cincopa_sync.export import export_account
+    from cincopa_sync.engine.export import export_account
 
     setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, parallelism) as client:
@@ -55,11 +55,9 @@ def export(
         result = export_account(client, out_dir, parallelism=parallelism, schema=schema)
     for why in result.skipped:
         click.echo(f"warning: not exported: {why}", err=True)
-    counts = result.counts
-    click.echo(
-        f"Exported {counts['assets']:,} asset(s), {counts['portals']:,} portal(s) and "
-        f"{counts['webhooks']:,} webhook(s) into {out_dir}:"
-    )
+    counted = [f"{n:,} {kind}(s)" for kind, n in result.counts.items()]
+    listed = ", ".join(counted[:-1]) + " and " + counted[-1] if len(counted) > 1 else counted[0]
+    click.echo(f"Exported {listed} into {out_dir}:")
     for path in result.files:
         click.echo(f"  wrote {path}")
     for path in result.removed:

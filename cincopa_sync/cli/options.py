@@ -131,10 +131,7 @@ def load_desired(paths: tuple[str, ...]) -> DesiredState:
     from cincopa_sync.manifest import load_manifests
 
     desired = load_manifests(paths, os.environ)
-    register_secrets(
-        *(hook.security_key for hook in desired.webhooks),
-        *(hook.url for hook in desired.webhooks if hook.url_is_secret),
-    )
+    register_secrets(*desired.secret_values())
     for warning in desired.warnings:
         click.echo(str(warning), err=True)
     return desired

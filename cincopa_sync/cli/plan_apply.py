@@ -16,15 +16,16 @@ import click
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
+from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
+from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
-from cincopa_sync.logs import setup_logging
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
-from cincopa_sync.render.json_format import render_json
+from cincopa_sync.render.json_format import plan_to_dict, render_json
 from cincopa_sync.render.report import render_report
 from cincopa_sync.render.text import render_text
-from cincopa_sync.saved import read_saved_plan, stale_objects, write_saved_plan
 
 
 @contextlib.contextmanager
@@ -32,8 +33,8 @@ def planning(
     paths: tuple[str, ...], run: RunOptions
 ) -> Iterator[tuple[CincopaClient, DesiredState, Plan]]:
     """Load (bad manifests fail before any network call), connect, read, plan."""
-    from cincopa_sync.live import read_live
-    from cincopa_sync.planner import PlanOptions, make_plan_for
+    from cincopa_sync.engine.diff import PlanOptions, make_plan_for
+    from cincopa_sync.engine.read import read_live
 
     setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths)
@@ -89,7 +90,12 @@ def plan(
         pass
     if out:
         write_saved_plan(
-            out, the_plan, desired, api_identity=run.api_identity, allow_deletes=allow_deletes
+            out,
+            the_plan,
+            desired,
+            api_identity=run.api_identity,
+            review=plan_to_dict(the_plan),
+            allow_deletes=allow_deletes,
         )
     click.echo(_render(the_plan, fmt, run), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -180,7 +186,7 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
 
 
 def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
-    from cincopa_sync.apply import apply_plan, check_permissions
+    from cincopa_sync.engine.apply import apply_plan, check_permissions
 
     # Every secret the writes carry is masked in whatever is printed or logged from here
     # (a saved plan's come from the environment only now).

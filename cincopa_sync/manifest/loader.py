@@ -86,9 +86,7 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
     for relative, file_digest in sorted(digests):
         digest.update(f"{relative}\0{file_digest}\n".encode())
     return DesiredState(
-        assets=tuple(collected.assets),
-        portals=tuple(collected.portals),
-        webhooks=tuple(collected.webhooks),
+        specs={kind: tuple(specs) for kind, specs in collected.specs.items()},
         prune=collected.prune,
         files=tuple(f.display for f in files),
         digest=digest.hexdigest(),

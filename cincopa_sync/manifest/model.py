@@ -1,103 +1,38 @@
-"""The desired state: what the manifests ask for, in the canonical shape the planner diffs.
+"""The desired state: what the manifests ask for, one tuple of specs per resource kind.
 
-Canonical values: text as written (str), tags as a frozenset of trimmed strings,
-`video_thumb_sec` as int, portal settings as a dict of str -> str (the API stores strings).
-Only the fields a manifest writes appear in `fields`: the rest are unmanaged.
+Each kind defines its own spec (kinds/<kind>.py); values are canonical (text as
+written, sets as frozensets, numbers as int, portal settings as str -> str). Only the
+fields a manifest writes appear in a spec: the rest are unmanaged.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from cincopa_sync.errors import Location, Problem
-
-# The asset fields a manifest may manage, in the order plans show them.
-ASSET_TEXT_FIELDS = (
-    "caption",
-    "description",
-    "long_description",
-    "related_link_text",
-    "related_link_url",
-    "reference_id",
-    "thumb_attached_rid",
-)
-ASSET_FIELDS = (*ASSET_TEXT_FIELDS, "tags", "video_thumb_sec")
-WEBHOOK_TYPES = ("http", "slack")
-
-
-@dataclass(frozen=True, slots=True)
-class AssetSpec:
-    """One asset entry: identity by `rid` or by an exact `reference_id`."""
-
-    by: str  # "rid" | "reference_id"
-    ident: str
-    fields: Mapping[str, object]
-    location: Location
-
-    @property
-    def address(self) -> str:
-        return f"asset.{self.ident}" if self.by == "rid" else f"asset.ref:{self.ident}"
-
-
-@dataclass(frozen=True, slots=True)
-class PortalSpec:
-    subdomain: str
-    previously: tuple[str, ...]
-    fields: Mapping[str, object]  # name, visibility, settings: only those written
-    location: Location
-
-    @property
-    def address(self) -> str:
-        return f"portal.{self.subdomain}"
-
-
-@dataclass(frozen=True, slots=True)
-class WebhookSpec:
-    url: str
-    type: str  # "http" | "slack"
-    events: frozenset[str]
-    security_key: str | None = field(repr=False)  # None: the manifest manages no key
-    location: Location
-    # (field, the value as written, e.g. "${CINCOPA_HOOK_KEY}") for each secret field;
-    # "" when the secret is written out in the manifest itself.
-    secret_templates: tuple[tuple[str, str], ...] = field(default=(), repr=False)
-
-    @property
-    def url_is_secret(self) -> bool:
-        # A Slack incoming-webhook URL carries its own credential.
-        return self.type == "slack"
-
-    @property
-    def address(self) -> str:
-        return webhook_address(self.url, secret=self.url_is_secret)
-
-
-def webhook_address(url: str, *, secret: bool) -> str:
-    return f"webhook.{mask_url(url) if secret else url}"
-
-
-def mask_url(url: str) -> str:
-    """Keep scheme and host of a secret URL, hide the rest, and stay distinct per URL."""
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0]
-    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-    return f"{scheme}://{host}/(sensitive:{digest})"
-
-
-@dataclass(frozen=True, slots=True)
-class Prune:
-    portals: bool = False
-    webhooks: bool = False
+from cincopa_sync.errors import Problem
 
 
 @dataclass(frozen=True, slots=True)
 class DesiredState:
-    assets: tuple[AssetSpec, ...] = ()
-    portals: tuple[PortalSpec, ...] = ()
-    webhooks: tuple[WebhookSpec, ...] = ()
-    prune: Prune = Prune()
+    specs: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # kind -> specs
+    prune: Mapping[str, bool] = field(default_factory=dict)  # kind -> prune is on
     files: tuple[str, ...] = ()
     digest: str = ""  # sha256 over the manifest files (path and bytes), for saved plans
-    warnings: tuple[Problem, ...] = field(default=())
+    warnings: tuple[Problem, ...] = ()
+
+    def of(self, kind: str) -> tuple[Any, ...]:
+        """The specs of one kind, in manifest order."""
+        return self.specs.get(kind, ())
+
+    def prunes(self, kind: str) -> bool:
+        return bool(self.prune.get(kind, False))
+
+    def all_specs(self) -> Iterator[Any]:
+        for specs in self.specs.values():
+            yield from specs
+
+    def secret_values(self) -> list[str]:
+        """Every secret the manifests hold (to be masked in whatever is printed)."""
+        return [value for spec in self.all_specs() for value, _ in spec.secrets()]

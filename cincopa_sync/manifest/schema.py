@@ -21,10 +21,11 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from cincopa_sync.api.endpoints import SENSITIVE
 from cincopa_sync.errors import Problem
+from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
 from cincopa_sync.resources import schema_path
+from cincopa_sync.shown import SENSITIVE
 
 # The repository's schemas/ in a checkout, the packaged copy when installed.
 SCHEMA_PATH: Path = schema_path("manifest.schema.json")
@@ -110,7 +111,6 @@ _TYPE_WORDS = {
     "object": "a mapping",
     "null": "null",
 }
-_ENTRY_NAMES = {"assets": "asset", "portals": "portal", "webhooks": "webhook"}
 # Booleans in YAML 1.1 that stay strings here.
 _YAML11 = frozenset(("yes", "no", "on", "off", "y", "n"))
 
@@ -185,10 +185,11 @@ def _name(path: tuple) -> str:
     """How a message names the place: `caption`, `tags[2]`, `settings.theme`, `asset`."""
     if not path:
         return "the manifest"
-    if path[0] not in _ENTRY_NAMES:  # prune.portals
+    entry_names = {kind.plural: kind.name for kind in kinds()}
+    if path[0] not in entry_names:  # prune.portals
         return ".".join(str(step) for step in path)
     if len(path) == 2 and isinstance(path[1], int):
-        return _ENTRY_NAMES[path[0]]
+        return entry_names[path[0]]
     last = max(i for i, step in enumerate(path) if isinstance(step, str))
     name = str(path[last])
     if last > 0 and path[last - 1] == "settings":

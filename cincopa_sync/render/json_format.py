@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cincopa_sync.plan import SENSITIVE, Change, FieldChange, Plan
+from cincopa_sync.plan import Change, FieldChange, Plan
+from cincopa_sync.shown import PLACEHOLDERS, SENSITIVE
 
 FORMAT_VERSION = 1
 
 
 def _value(value: object, sensitive: bool) -> Any:
-    if sensitive and value is not None and value not in ("(none)", "(set)"):
+    if sensitive and value is not None and value not in PLACEHOLDERS:
         return SENSITIVE
     if isinstance(value, tuple | frozenset | set):
         return sorted(value) if not isinstance(value, tuple) else list(value)
@@ -19,12 +20,15 @@ def _value(value: object, sensitive: bool) -> Any:
 
 
 def _field(fc: FieldChange) -> dict[str, Any]:
-    return {
+    out = {
         "field": fc.field,
         "before": _value(fc.before, fc.sensitive),
         "after": _value(fc.after, fc.sensitive),
         "sensitive": fc.sensitive,
     }
+    if fc.is_set and not fc.sensitive:
+        out["added"], out["removed"] = list(fc.added), list(fc.removed)
+    return out
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:

@@ -14,11 +14,12 @@ import re
 import unicodedata
 from collections import Counter
 
-from cincopa_sync.plan import ACTIONS, KINDS, Change, Plan
+from cincopa_sync.plan import ACTIONS, Change, Plan
 from cincopa_sync.render.rows import (
-    KIND_PLURAL,
     ChangeRow,
     change_row,
+    kind_order,
+    plural,
     summary_line,
     unmanaged_line,
 )
@@ -90,7 +91,7 @@ def _assemble(plan: Plan, head: str, tail: str, blocks: list[str], shown: set[in
 
 def _by_kind(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, int]]:
     counts = Counter(c.kind for c in changes)
-    return [(kind, counts[kind]) for kind in KINDS if counts[kind]]
+    return [(kind, counts[kind]) for kind in kind_order() if counts[kind]]
 
 
 def _head(plan: Plan) -> str:
@@ -106,7 +107,7 @@ def _head(plan: Plan) -> str:
     lines.append("| --- |" + " ---: |" * len(ACTIONS))
     for kind, _ in _by_kind(plan.changes):
         cells = [f"{counts.get((kind, a), 0):,}" for a in ACTIONS]
-        lines.append(f"| {KIND_PLURAL[kind]} | " + " | ".join(cells) + " |")
+        lines.append(f"| {plural(kind)} | " + " | ".join(cells) + " |")
     totals = plan.summary()
     lines.append("| **total** | " + " | ".join(f"**{totals[a]:,}**" for a in ACTIONS) + " |")
     return "\n".join(lines) + "\n\n"
@@ -128,16 +129,14 @@ def _open(kind: str, shown: int, total: int, changes: list[Change] | None = None
         counts = Counter(c.action for c in changes)
         actions = ", ".join(f"{counts[a]:,} to {a}" for a in ACTIONS if counts[a])
     partial = f" ({shown:,} of {total:,} shown)" if changes is None or shown < total else ""
-    return (
-        f"<details><summary><strong>{KIND_PLURAL[kind]}</strong>: {actions}{partial}</summary>\n\n"
-    )
+    return f"<details><summary><strong>{plural(kind)}</strong>: {actions}{partial}</summary>\n\n"
 
 
 def _cut_line(hidden: tuple[Change, ...] | list[Change]) -> str:
     counts = Counter((c.kind, c.action) for c in hidden)
     parts = [
         _count(counts[(kind, action)], f"{kind} {action}")
-        for kind in KINDS
+        for kind in kind_order()
         for action in ACTIONS
         if counts[(kind, action)]
     ]
@@ -160,7 +159,10 @@ def _change_block(row: ChangeRow) -> str:
     if row.fields:
         lines += ["| field | before | after |", "| --- | --- | --- |"]
         for f in row.fields:
-            before, after = (_cell(_clip(v, MAX_VALUE_CHARS)) for v in (f.before, f.after))
+            shown = (f.before, f.after)
+            if f.delta:  # a set changed in place: what leaves, what comes
+                shown = (f.removed, f.added)
+            before, after = (_cell(_clip(v, MAX_VALUE_CHARS)) if v else "" for v in shown)
             lines.append(f"| {_cell(f.field)} | {before} | {after} |")
         lines.append("")
     for note in row.notes:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from cincopa_sync.apply import ApplyReport
-from cincopa_sync.render.rows import SYMBOLS, show_value
+from cincopa_sync.engine.apply import ApplyReport
+from cincopa_sync.render.rows import SYMBOLS
+from cincopa_sync.shown import show_value
 
 
 def render_report(report: ApplyReport) -> str:

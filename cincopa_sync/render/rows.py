@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from cincopa_sync.plan import SENSITIVE, Change, FieldChange, Plan
+from cincopa_sync.kinds import get, kinds
+from cincopa_sync.plan import Change, FieldChange, Plan
+from cincopa_sync.shown import show_value
 
 SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-"}
-KIND_PLURAL = {"asset": "assets", "portal": "portals", "webhook": "webhooks"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +16,14 @@ class FieldRow:
     field: str
     before: str
     after: str
+    # For a set (tags, events) changed in place: the items added and removed, e.g.
+    # `+"gallery.created"` and `-"lead.created"`, which is what a reviewer reads.
+    added: str = ""
+    removed: str = ""
+
+    @property
+    def delta(self) -> str:
+        return " ".join(part for part in (self.added, self.removed) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,32 +38,32 @@ class ChangeRow:
     notes: tuple[str, ...]
 
 
-PLACEHOLDERS = (SENSITIVE, "(none)", "(set)")
+def plural(kind: str) -> str:
+    return get(kind).plural
 
 
-def show_value(value: object, *, sensitive: bool = False) -> str:
-    """A value for people: strings quoted (escapes visible), absent as (none); a sensitive
-    value only as a placeholder. Only unquoted text is a placeholder, so a caption that
-    really reads "(none)" stays distinguishable."""
-    if value is None:
-        return "(none)"
-    if sensitive:
-        return value if value in PLACEHOLDERS else SENSITIVE  # type: ignore[return-value]
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, tuple | list):
-        return "[" + ", ".join(show_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
-    return json.dumps(value)
+def kind_order() -> list[str]:
+    return [k.name for k in kinds()]
 
 
-def field_row(fc: FieldChange) -> FieldRow:
-    return FieldRow(
+def field_rows(fc: FieldChange) -> list[FieldRow]:
+    """A field as rows: a map (portal settings) one row per key that changes."""
+    if isinstance(fc.after, dict) and not fc.sensitive:
+        before = fc.before if isinstance(fc.before, dict) else {}
+        return [
+            FieldRow(f"{fc.field}.{key}", show_value(before.get(key)), show_value(value))
+            for key, value in fc.after.items()
+        ]
+    row = FieldRow(
         fc.field,
         show_value(fc.before, sensitive=fc.sensitive),
         show_value(fc.after, sensitive=fc.sensitive),
     )
+    if fc.is_set and not fc.sensitive:
+        added = " ".join(f"+{show_value(v)}" for v in fc.added)
+        removed = " ".join(f"-{show_value(v)}" for v in fc.removed)
+        row = FieldRow(row.field, row.before, row.after, added, removed)
+    return [row]
 
 
 def call_text(change: Change, index: int) -> str:
@@ -73,7 +81,7 @@ def change_row(change: Change) -> ChangeRow:
         kind=change.kind,
         address=change.address,
         location=str(change.location) if change.location else "",
-        fields=tuple(field_row(f) for f in change.fields),
+        fields=tuple(row for f in change.fields for row in field_rows(f)),
         calls=tuple(call_text(change, i) for i in range(len(change.calls))),
         notes=change.notes,
     )
@@ -92,5 +100,5 @@ def summary_line(plan: Plan) -> str:
 def unmanaged_line(plan: Plan) -> str | None:
     if not plan.unmanaged:
         return None
-    parts = [f"{n} {KIND_PLURAL[k] if n != 1 else k}" for k, n in plan.unmanaged]
+    parts = [f"{n} {plural(k) if n != 1 else k}" for k, n in plan.unmanaged]
     return f"Left alone: {', '.join(parts)} that no manifest names (prune is off for them)."

@@ -20,7 +20,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
             head += f"  ({row.location})"
         lines.append(head)
         for f in row.fields:
-            lines.append(f"      {f.field}: {f.before} -> {f.after}")
+            lines.append(f"      {f.field}: {f.delta or f'{f.before} -> {f.after}'}")
         for note in row.notes:
             lines.append(f"      # {note}")
         for call in row.calls:

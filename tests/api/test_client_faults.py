@@ -8,6 +8,7 @@ from email.utils import format_datetime
 
 import httpx
 import pytest
+from support import read_kind
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
@@ -235,7 +236,7 @@ def test_paging_follows_items_data_when_the_server_caps_page_size():
         return httpx.Response(200, json={"success": True, "items": chunk, "items_data": data})
 
     script = Script(handler)
-    got = list(make_client(script).iter_assets(items_per_page=500))
+    got = read_kind(make_client(script), "asset")
     assert [a["rid"] for a in got] == [f"R{i}" for i in range(100)]
     assert len(script.requests) == 3
     assert got[0]["tags"] == frozenset({"a"})
@@ -248,10 +249,10 @@ def test_bad_api_urls_are_invalid_input(url):
 
 
 def test_tags_round_trip():
-    assert ep.parse_tags(",launch,cars,") == {"launch", "cars"}
-    assert ep.parse_tags("") == frozenset()
-    assert ep.parse_tags(None) == frozenset()
-    assert ep.format_tags({"b", "a"}) == "a,b"
+    assert ep.parse_list(",launch,cars,") == {"launch", "cars"}
+    assert ep.parse_list("") == frozenset()
+    assert ep.parse_list(None) == frozenset()
+    assert ep.format_list({"b", "a"}) == "a,b"
     call = ep.asset_set_meta("R1", {"tags": frozenset({"z", "a"})})
     assert call.param("tags") == "a,z"
 
@@ -269,7 +270,7 @@ def test_portal_and_webhook_lists_follow_items_data_should_they_page():
         return httpx.Response(200, json={"success": True, "portals": [portal], "items_data": data})
 
     script = Script(handler)
-    portals = make_client(script).list_portals()
+    portals = read_kind(make_client(script), "portal")
     assert [p["subdomain"] for p in portals] == ["p1", "p2"]
     assert "page" not in script.requests[0].url.params  # one plain call when it does not page
     assert script.requests[1].url.params["page"] == "2"

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from support import lookup, read_kind
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.paging import Reader
 from cincopa_sync.api.retry import RetryPolicy
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.errors import (
@@ -62,34 +64,35 @@ def test_ping(em):
 
 def test_paging_under_a_cap_of_37_reads_every_asset_once(em):
     client = client_for(em)
-    rids = [a["rid"] for a in client.iter_assets(items_per_page=500)]
+    rids = [a["rid"] for a in read_kind(client, "asset")]
     assert rids == [f"R{i:03d}" for i in range(100)]
     assert client.sent["asset.list"] == 3  # ceil(100 / 37)
 
 
 def test_list_page_reports_what_the_server_honoured(em):
-    items, info = client_for(em).list_assets_page(2, 500)
+    call = ep.asset_list(page=2, items_per_page=500)
+    items, info = Reader(client_for(em), None).page(call, ep.LISTS[ep.ASSET_LIST], 2)  # type: ignore[arg-type]
     assert (info.page, info.items_per_page, info.items_count, info.pages_count) == (2, 37, 100, 3)
     assert len(items) == 37
 
 
 def test_lookups_by_rid_and_reference_id(em):
     client = client_for(em)
-    assert [a["caption"] for a in client.find_assets(rid="R007")] == ["Video 7"]
-    assert sorted(a["rid"] for a in client.find_assets(reference_id="DUP")) == ["R005", "R006"]
-    assert client.find_assets(rid="nope") == []
+    assert [a["caption"] for a in lookup(client, rid="R007")] == ["Video 7"]
+    assert sorted(a["rid"] for a in lookup(client, reference_id="DUP")) == ["R005", "R006"]
+    assert lookup(client, rid="nope") == []
 
 
 def test_set_meta_writes_only_given_fields_and_tags_round_trip(em):
     client = client_for(em)
     client.call(ep.asset_set_meta("R001", {"tags": frozenset({"x", "y"}), "description": "d"}))
-    (asset,) = client.find_assets(rid="R001")
+    (asset,) = lookup(client, rid="R001")
     assert asset["tags"] == {"x", "y"}
     assert asset["description"] == "d"
     assert asset["caption"] == "Video 1"  # untouched
     assert em.account.assets_by_rid["R001"].tags == ["x", "y"]
     client.call(ep.asset_set_meta("R001", {"tags": frozenset(), "caption": ""}))
-    (asset,) = client.find_assets(rid="R001")
+    (asset,) = lookup(client, rid="R001")
     assert asset["tags"] == frozenset() and asset["caption"] == ""
 
 
@@ -100,16 +103,16 @@ def test_set_meta_of_unknown_rid_is_an_api_error_with_the_endpoint(em):
 
 def test_portals_set_check_rename_remove(em):
     client = client_for(em)
-    assert client.check_portal("taken")["available"] is False
-    assert client.check_portal("fresh")["available"] is True
+    assert client.call(ep.portal_check("taken"))["available"] is False
+    assert client.call(ep.portal_check("fresh"))["available"] is True
     client.call(ep.portal_set("fresh", {"name": "Fresh", "settings": {"theme": "light"}}))
     client.call(ep.portal_rename("fresh", "fresher"))
-    portals = {p["subdomain"]: p for p in client.list_portals()}
+    portals = {p["subdomain"]: p for p in read_kind(client, "portal")}
     assert portals["fresher"]["settings"] == {"theme": "light"}
     assert portals["fresher"]["name"] == "Fresh"
     assert "fresh" not in portals
     client.call(ep.portal_remove("fresher"))
-    assert {p["subdomain"] for p in client.list_portals()} == {"acme"}
+    assert {p["subdomain"] for p in read_kind(client, "portal")} == {"acme"}
     with pytest.raises(ApiError, match=r"portal\.set"):
         client.call(ep.portal_set("taken", {"name": "mine"}))
 
@@ -120,25 +123,25 @@ def test_webhooks_set_slack_delete_and_key_presence(em):
     client.call(
         ep.webhook_set("https://hooks.slack.com/services/T/B/C", {"asset.*"}, None, slack=True)
     )
-    hooks = {h["url"]: h for h in client.list_webhooks()}
+    hooks = {h["url"]: h for h in read_kind(client, "webhook")}
     assert hooks["https://h.example.com/new"]["has_security_key"] is True
     assert hooks["https://h.example.com/new"]["events"] == {"asset.uploaded"}
     assert hooks["https://hooks.slack.com/services/T/B/C"]["type"] == "slack"
     client.call(ep.webhook_delete("https://h.example.com/new"))
-    assert "https://h.example.com/new" not in {h["url"] for h in client.list_webhooks()}
+    assert "https://h.example.com/new" not in {h["url"] for h in read_kind(client, "webhook")}
 
 
 def test_get_tags_and_temp_token(em):
     client = client_for(em)
-    assert client.call(ep._call("asset.get_tags", []))["tag_cloud"]["a"] == 50
-    temp = client.call(ep._call("token.get_temp", [("ttl", "60")]))["token"]
+    assert client.call(ep.make_call("asset.get_tags", []))["tag_cloud"]["a"] == 50
+    temp = client.call(ep.make_call("token.get_temp", [("ttl", "60")]))["token"]
     assert client_for(em, temp).ping()["accid"]
 
 
 def test_unknown_token_is_an_authentication_error():
     em = Emulator(_seed(3))
     with pytest.raises(AuthenticationError):
-        client_for(em, "not-a-token").list_portals()
+        read_kind(client_for(em, "not-a-token"), "portal")
 
 
 def test_read_only_token_writing_is_a_permission_error_and_writes_nothing():
@@ -171,7 +174,7 @@ RETRIED_FAULTS = [
 def test_reads_survive_each_fault_by_retrying(fault):
     em = Emulator(_seed(10), faults=f"asset.list#1,2={fault}")
     client = client_for(em)
-    assert len(list(client.iter_assets())) == 10
+    assert len(read_kind(client, "asset")) == 10
     assert client.sent["asset.list"] == 3  # two faults, then the answer
     assert len(client._sleep) == 2  # waited twice, for nothing (injected sleep)
 
@@ -179,7 +182,7 @@ def test_reads_survive_each_fault_by_retrying(fault):
 def test_retry_after_seconds_from_the_emulator_is_honoured():
     em = Emulator(_seed(3), faults="asset.list#1=429:3")
     client = client_for(em)
-    list(client.iter_assets())
+    read_kind(client, "asset")
     assert client._sleep == [3.0]
 
 
@@ -213,5 +216,5 @@ def test_persistent_faults_give_up_within_the_budget():
     em = Emulator(_seed(3), faults="portal.list=503")
     client = client_for(em, max_attempts=4)
     with pytest.raises(TransientApiError, match="4 attempt"):
-        client.list_portals()
+        read_kind(client, "portal")
     assert client.sent["portal.list"] == 4

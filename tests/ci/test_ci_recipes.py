@@ -13,7 +13,6 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import cincopa_sync.cli.export_cmd  # noqa: F401 - registers `export` until cli/__init__ does
 from cincopa_sync.cli import cli
 
 REPO = Path(__file__).resolve().parents[2]

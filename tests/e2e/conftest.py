@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the CLI through CliRunner or a subprocess, against the emulator.
+"""End-to-end fixtures: the CLI (see tests/support.py) against the emulator.
 
 Two ways to reach an emulator:
 - `--emulator [--emulator-state FILE]`: the CLI starts a loopback server for the run;
@@ -9,118 +9,12 @@ Two ways to reach an emulator:
 from __future__ import annotations
 
 import json
-import logging
-import os
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-
-from cincopa_sync.cli import cli
-from cincopa_sync.emulator import Emulator, serve
-from cincopa_sync.logs import setup_logging
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "manifests"
-DEMO_SEED = REPO / "examples" / "emulator" / "demo-account.json"
-TOKEN = "emulator-token"
-READONLY = "emulator-readonly"
-# Nothing from the developer's shell may leak into a run: every test sets what it needs.
-CLEAN_ENV: dict[str, str | None] = {
-    "CINCOPA_API_TOKEN": None,
-    "CINCOPA_API_URL": None,
-    "NO_COLOR": None,
-    "CINCOPA_HOOK_KEY": None,
-    "SLACK_WEBHOOK_URL": None,
-}
-SENSITIVE = "(sensitive)"
-
-
-@pytest.fixture(scope="session")
-def demo_seed() -> dict[str, Any]:
-    return json.loads(DEMO_SEED.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def run() -> Iterator[Callable[..., Result]]:
-    """Runs `cincopa-sync ARGS` in-process with a clean environment plus `env`."""
-
-    def invoke(
-        *args: object, env: dict[str, str] | None = None, input: str | None = None
-    ) -> Result:
-        return CliRunner().invoke(
-            cli,
-            [str(a) for a in args],
-            env={**CLEAN_ENV, **(env or {})},
-            input=input,
-            catch_exceptions=False,
-        )
-
-    root = logging.getLogger()
-    level = root.level
-    yield invoke
-    # --verbose/--debug bind a handler to CliRunner's (now closed) stderr: drop it.
-    setup_logging(verbose=False, debug=False)
-    root.setLevel(level)
-
-
-@pytest.fixture
-def run_process(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Runs `python -m cincopa_sync ARGS` in a real process (no terminal: stdin is empty)."""
-
-    def execute(*args: object, env: dict[str, str] | None = None, cwd: Path = REPO):
-        full_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
-        full_env.update(env or {})
-        return subprocess.run(
-            [sys.executable, "-m", "cincopa_sync", *map(str, args)],
-            cwd=cwd,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-
-    return execute
-
-
-@dataclass
-class Served:
-    """An in-process emulator on a loopback port; `args` and `env` point the CLI at it."""
-
-    emulator: Emulator
-    url: str
-    token: str = TOKEN
-
-    @property
-    def args(self) -> list[str]:
-        return ["--api-url", self.url]
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"CINCOPA_API_TOKEN": self.token}
-
-    def writes(self) -> list[tuple[str, dict[str, str]]]:
-        return [(c.endpoint, dict(c.params)) for c in self.emulator.writes()]
-
-    def counts(self, kind: str) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for call in self.emulator.calls:
-            if call.kind == kind:
-                out[call.endpoint] = out.get(call.endpoint, 0) + 1
-        return dict(sorted(out.items()))
-
-
-@pytest.fixture
-def served(demo_seed: dict[str, Any]) -> Iterator[Served]:
-    emulator = Emulator(demo_seed)
-    with serve(emulator) as server:
-        yield Served(emulator, server.base_url)
+from click.testing import Result
+from support import SENSITIVE, Served
 
 
 @pytest.fixture

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from cincopa_sync.api.client import CincopaClient
-from cincopa_sync.apply import Outcome, apply_plan
 from cincopa_sync.emulator import Emulator
-from cincopa_sync.live import read_live
+from cincopa_sync.engine.apply import Outcome, apply_plan
+from cincopa_sync.engine.diff import make_plan_for
+from cincopa_sync.engine.read import read_live
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.planner import make_plan_for
 from cincopa_sync.render.report import render_report
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "manifests"

@@ -33,7 +33,7 @@ def expected_summary(desired: DesiredState, seed: dict[str, Any]) -> tuple[dict[
         value = asset.get(field)
         return value if value is not None or field == "video_thumb_sec" else ""
 
-    for spec in desired.assets:
+    for spec in desired.of("asset"):
         (asset,) = [a for a in assets if a.get(spec.by) == spec.ident]
         if any(
             live_value(asset, f) != (set(v) if f == "tags" else v) for f, v in spec.fields.items()
@@ -42,7 +42,7 @@ def expected_summary(desired: DesiredState, seed: dict[str, Any]) -> tuple[dict[
 
     portals = {p["subdomain"]: p for p in seed["portals"]}
     accounted = set()
-    for spec in desired.portals:
+    for spec in desired.of("portal"):
         old = [name for name in spec.previously if name in portals]
         if spec.subdomain in portals:
             accounted.add(spec.subdomain)
@@ -60,7 +60,7 @@ def expected_summary(desired: DesiredState, seed: dict[str, Any]) -> tuple[dict[
             counts["create"] += 1
 
     hooks = {h["hook_url"]: h for h in seed["webhooks"]}
-    for spec in desired.webhooks:
+    for spec in desired.of("webhook"):
         live = hooks.get(spec.url)
         if live is None:
             counts["create"] += 1
@@ -72,9 +72,9 @@ def expected_summary(desired: DesiredState, seed: dict[str, Any]) -> tuple[dict[
             counts["update"] += 1
     unmanaged = {
         "portal": len(set(portals) - accounted),
-        "webhook": len(set(hooks) - {s.url for s in desired.webhooks}),
+        "webhook": len(set(hooks) - {s.url for s in desired.of("webhook")}),
     }
-    assert not desired.prune.portals and not desired.prune.webhooks  # so no deletes
+    assert not desired.prunes("portal") and not desired.prunes("webhook")  # so no deletes
     return counts, {k: n for k, n in unmanaged.items() if n}
 
 

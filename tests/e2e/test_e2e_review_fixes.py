@@ -7,13 +7,14 @@ from pathlib import Path
 
 import httpx
 from click.testing import CliRunner
+from support import read_kind
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.retry import RetryPolicy
-from cincopa_sync.apply import apply_plan
 from cincopa_sync.cli import cli
 from cincopa_sync.emulator import Emulator, serve
+from cincopa_sync.engine.apply import apply_plan
 from cincopa_sync.plan import Change, FieldChange, make_plan
 
 ENV = {"CINCOPA_API_TOKEN": "emulator-token", "CINCOPA_HOOK_KEY": None, "NO_COLOR": None}
@@ -68,7 +69,7 @@ def test_a_body_that_does_not_decode_is_retried_like_any_garbled_answer():
         policy=RetryPolicy(),
         sleep=lambda s: None,
     )
-    assert client.list_portals() == []
+    assert read_kind(client, "portal") == []
     assert client.sent["portal.list"] == 2
 
 

@@ -9,23 +9,30 @@ from typing import Any
 
 import pytest
 
-from cincopa_sync import export as export_module
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.emulator import Emulator
-from cincopa_sync.errors import InvalidInput
-from cincopa_sync.export import (
-    ASSETS_PER_FILE,
+from cincopa_sync.engine import export as export_module
+from cincopa_sync.engine.diff import make_plan_for
+from cincopa_sync.engine.export import (
     HEADER_MARK,
     Account,
     export_account,
     write_export,
 )
-from cincopa_sync.live import read_live
+from cincopa_sync.engine.read import read_live
+from cincopa_sync.errors import InvalidInput
+from cincopa_sync.kinds import get, kinds
+from cincopa_sync.kinds.webhook import mask_url
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.manifest.model import mask_url
-from cincopa_sync.planner import make_plan_for
 
 ENTRY = re.compile(r"^  - rid: ", re.MULTILINE)
+ASSETS_PER_FILE = get("asset").export_per_file
+
+
+def _account(**by_plural: list[dict[str, Any]]) -> Account:
+    """An Account from lists of live objects keyed by kind plural (assets=[...])."""
+    names = {kind.plural: kind.name for kind in kinds()}
+    return Account({names[plural]: objects for plural, objects in by_plural.items()})
 
 
 def _asset(rid: str, **fields: Any) -> dict[str, Any]:
@@ -83,7 +90,7 @@ def test_10001_assets_split_into_files_of_5000_in_rid_order(tmp_path: Path) -> N
             1,
         ]
         assert rids == sorted(rids) and len(set(rids)) == count
-        assert result.counts["assets"] == count
+        assert result.counts["asset"] == count
         # the listing paged (11 pages of at most 1,000), concurrently, each page once
         assert sum(1 for c in emulator.calls if c.endpoint == "asset.list") == 11
 
@@ -95,7 +102,7 @@ def test_a_file_is_also_closed_before_it_grows_too_large(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(export_module, "MAX_EXPORT_FILE_BYTES", 2_000)
-    account = Account(assets=[_asset(f"r{i:03d}", long_description="x" * 500) for i in range(10)])
+    account = _account(assets=[_asset(f"r{i:03d}", long_description="x" * 500) for i in range(10)])
     write_export(account, tmp_path / "m")
     assets_files = sorted((tmp_path / "m").glob("assets-*.yaml"))
     assert len(assets_files) > 2
@@ -104,7 +111,7 @@ def test_a_file_is_also_closed_before_it_grows_too_large(
 
 
 def test_every_file_starts_with_the_schema_line_and_version(tmp_path: Path) -> None:
-    write_export(Account(assets=[_asset("r1")]), tmp_path / "m")
+    write_export(_account(assets=[_asset("r1")]), tmp_path / "m")
     schema = Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json"
     for path in (tmp_path / "m").iterdir():
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -121,7 +128,7 @@ def test_every_file_starts_with_the_schema_line_and_version(tmp_path: Path) -> N
 
 def test_a_schema_url_can_be_given(tmp_path: Path) -> None:
     url = "https://example.com/manifest.schema.json"
-    write_export(Account(), tmp_path / "m", schema=url)
+    write_export(_account(), tmp_path / "m", schema=url)
     text = (tmp_path / "m" / "webhooks.yaml").read_text(encoding="utf-8")
     assert text.startswith(f"# yaml-language-server: $schema={url}\n")
 
@@ -164,7 +171,7 @@ def test_secrets_are_references_never_values(
 
 
 def test_objects_a_manifest_cannot_describe_are_left_out_and_reported(tmp_path: Path) -> None:
-    account = Account(
+    account = _account(
         assets=[_asset("ok"), _asset("bad\ud800")],
         portals=[
             {"subdomain": "Upper", "name": "", "visibility": "public", "settings": {}},
@@ -177,21 +184,21 @@ def test_objects_a_manifest_cannot_describe_are_left_out_and_reported(tmp_path: 
         ],
     )
     result = write_export(account, tmp_path / "m")
-    assert result.counts == {"assets": 1, "portals": 1, "webhooks": 1}
+    assert result.counts == {"asset": 1, "portal": 1, "webhook": 1}
     assert len(result.skipped) == 4
     joined = "\n".join(result.skipped)
     for part in ("not valid Unicode", "'Upper'", "http://plain.example.com/h", "no events"):
         assert part in joined
     desired = load_manifests([str(tmp_path / "m")], {})  # what was written loads
-    assert [p.subdomain for p in desired.portals] == ["fine"]
-    assert "visibility" not in desired.portals[0].fields  # unknown live value: not managed
+    assert [p.subdomain for p in desired.of("portal")] == ["fine"]
+    assert "visibility" not in desired.of("portal")[0].fields  # unknown live value: not managed
 
 
 def test_an_earlier_exports_extra_files_are_removed(tmp_path: Path) -> None:
     out = tmp_path / "m"
-    write_export(Account(assets=[_asset(f"r{i:05d}") for i in range(ASSETS_PER_FILE + 1)]), out)
+    write_export(_account(assets=[_asset(f"r{i:05d}") for i in range(ASSETS_PER_FILE + 1)]), out)
     assert (out / "assets-002.yaml").exists()
-    result = write_export(Account(assets=[_asset("r1")]), out)
+    result = write_export(_account(assets=[_asset("r1")]), out)
     assert result.removed == (out / "assets-002.yaml",)
     assert sorted(p.name for p in out.iterdir()) == [
         "assets-001.yaml",
@@ -204,7 +211,7 @@ def test_a_failed_write_leaves_no_temp_file_and_the_old_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "m"
-    write_export(Account(assets=[_asset("r1", caption="old")]), out)
+    write_export(_account(assets=[_asset("r1", caption="old")]), out)
     old = (out / "assets-001.yaml").read_bytes()
 
     def fail(src: str, dst: str) -> None:
@@ -212,7 +219,7 @@ def test_a_failed_write_leaves_no_temp_file_and_the_old_file_whole(
 
     monkeypatch.setattr(export_module.os, "replace", fail)
     with pytest.raises(InvalidInput, match="cannot write: disk full"):
-        write_export(Account(assets=[_asset("r1", caption="new")]), out)
+        write_export(_account(assets=[_asset("r1", caption="new")]), out)
     assert (out / "assets-001.yaml").read_bytes() == old
     assert sorted(p.name for p in out.iterdir()) == [
         "assets-001.yaml",
@@ -240,6 +247,6 @@ def test_foreign_entries_are_refused(tmp_path: Path, entries: dict[str, str | No
             (out / name).write_text(content, encoding="utf-8")
     before = sorted(p.name for p in out.iterdir())
     with pytest.raises(InvalidInput) as raised:
-        write_export(Account(), out)
+        write_export(_account(), out)
     assert raised.value.exit_code == 3
     assert sorted(p.name for p in out.iterdir()) == before

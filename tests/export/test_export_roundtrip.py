@@ -24,10 +24,10 @@ from hypothesis import strategies as st
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS as RESERVED_SETTINGS
 from cincopa_sync.emulator import Emulator
-from cincopa_sync.export import export_account
-from cincopa_sync.live import read_live
+from cincopa_sync.engine.diff import make_plan_for
+from cincopa_sync.engine.export import export_account
+from cincopa_sync.engine.read import read_live
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.planner import make_plan_for
 
 AWKWARD = (
     "",
@@ -194,26 +194,26 @@ def test_export_then_plan_shows_no_changes(
 
     # Value for value, not only "no changes": every managed field came back as it is live.
     assert result.counts == {
-        "assets": len(seed["assets"]),
-        "portals": len(seed["portals"]),
-        "webhooks": len(seed["webhooks"]),
+        "asset": len(seed["assets"]),
+        "portal": len(seed["portals"]),
+        "webhook": len(seed["webhooks"]),
     }
-    assert [a.ident for a in desired.assets] == sorted(a["rid"] for a in seed["assets"])
-    for spec in desired.assets:
-        current = live.assets[spec.ident]
+    assert [a.ident for a in desired.of("asset")] == sorted(a["rid"] for a in seed["assets"])
+    for spec in desired.of("asset"):
+        current = live.of("asset").objects[spec.ident]
         expected = {k: current[k] for k in (*ALWAYS_WRITTEN, "tags")}
         for k in ("video_thumb_sec", "thumb_attached_rid"):  # written when set
             if current[k] not in (None, ""):
                 expected[k] = current[k]
         assert dict(spec.fields) == expected
-    for spec in desired.portals:
-        current = live.portals[spec.subdomain]
+    for spec in desired.of("portal"):
+        current = live.of("portal").objects[spec.subdomain]
         assert dict(spec.fields) == {
             "name": current["name"],
             "visibility": current["visibility"],
             **({"settings": current["settings"]} if current["settings"] else {}),
         }
-    for spec in desired.webhooks:
-        current = live.webhooks[spec.url]
+    for spec in desired.of("webhook"):
+        current = live.of("webhook").objects[spec.url]
         assert (spec.type, spec.events) == (current["type"], current["events"])
         assert (spec.security_key is not None) == bool(current["has_security_key"])

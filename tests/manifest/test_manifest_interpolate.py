@@ -64,7 +64,7 @@ def test_values_are_interpolated_keys_are_not(parser: str, write) -> None:
         "      literal: $${NOT_A_VAR}\n",
     )
     state = load_manifests([path], {"SUB": "acme", "KEY": "k", "VALUE": "v"})
-    portal = state.portals[0]
+    portal = state.of("portal")[0]
     assert portal.subdomain == "acme"
     assert dict(portal.fields["settings"]) == {"${KEY}": "v", "literal": "${NOT_A_VAR}"}
 

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from cincopa_sync.errors import InvalidInput, Location
+from cincopa_sync.kinds.asset import AssetSpec
 from cincopa_sync.manifest import load_manifests, loader, yamlload
-from cincopa_sync.manifest.model import AssetSpec
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "manifests"
@@ -56,7 +56,7 @@ ENV = {
 def test_the_design_example_builds_the_canonical_model(parser: str, write) -> None:
     path = write("all.yaml", DESIGN_EXAMPLE)
     state = load_manifests([path], ENV)
-    first, second = state.assets
+    first, second = state.of("asset")
     assert (first.by, first.ident, first.address) == ("rid", "A4KANh__rQ_m", "asset.A4KANh__rQ_m")
     assert dict(first.fields) == {
         "caption": "Spring launch",
@@ -73,7 +73,7 @@ def test_the_design_example_builds_the_canonical_model(parser: str, write) -> No
     assert (second.by, second.ident, second.address) == ("reference_id", "SKU-2", "asset.ref:SKU-2")
     assert dict(second.fields) == {"caption": "  Winter sale  "}  # text stays as written
 
-    (portal,) = state.portals
+    (portal,) = state.of("portal")
     assert (portal.subdomain, portal.previously) == ("acme-videos", ("acme-old",))
     assert portal.fields["name"] == "Acme Videos"
     assert portal.fields["visibility"] == "public"
@@ -85,7 +85,7 @@ def test_the_design_example_builds_the_canonical_model(parser: str, write) -> No
         "label": "007",
     }
 
-    hook, slack = state.webhooks
+    hook, slack = state.of("webhook")
     assert (hook.type, hook.events, hook.security_key) == (
         "http",
         frozenset({"asset.uploaded", "asset.updated"}),
@@ -93,7 +93,7 @@ def test_the_design_example_builds_the_canonical_model(parser: str, write) -> No
     )
     assert (slack.type, slack.url, slack.security_key) == ("slack", ENV["SLACK_WEBHOOK_URL"], None)
     assert "abc" not in slack.address
-    assert (state.prune.portals, state.prune.webhooks) == (True, False)
+    assert (state.prunes("portal"), state.prunes("webhook")) == (True, False)
     assert state.files == (path,)
     assert state.warnings == ()
     assert len(state.digest) == 64
@@ -101,18 +101,18 @@ def test_the_design_example_builds_the_canonical_model(parser: str, write) -> No
 
 def test_fields_left_out_are_not_in_the_model(parser: str, write) -> None:
     state = load_manifests([write("m.yaml", "assets:\n  - rid: A1\n    tags: []\n")], {})
-    assert dict(state.assets[0].fields) == {"tags": frozenset()}
+    assert dict(state.of("asset")[0].fields) == {"tags": frozenset()}
 
 
 def test_a_video_thumb_written_as_a_whole_float_is_an_int(parser: str, write) -> None:
     state = load_manifests([write("m.yaml", "assets:\n  - {rid: A1, video_thumb_sec: 15.0}\n")], {})
-    value = state.assets[0].fields["video_thumb_sec"]
+    value = state.of("asset")[0].fields["video_thumb_sec"]
     assert (value, type(value)) == (15, int)
 
 
 def test_an_empty_file_is_an_empty_manifest(parser: str, write) -> None:
     state = load_manifests([write("empty.yaml", ""), write("comment.yaml", "# nothing\n")], {})
-    assert (state.assets, state.portals, state.webhooks) == ((), (), ())
+    assert (state.of("asset"), state.of("portal"), state.of("webhook")) == ((), (), ())
 
 
 def test_entries_keep_manifest_order_across_files(parser: str, tmp_path: Path) -> None:
@@ -123,7 +123,7 @@ def test_entries_keep_manifest_order_across_files(parser: str, tmp_path: Path) -
     (tmp_path / "notes.txt").write_text("assets: [not, yaml, suffix]\n")
     (tmp_path / ".hidden.yaml").write_text("assets:\n  - rid: HIDDEN\n")
     state = load_manifests([str(tmp_path)], {})
-    assert [a.ident for a in state.assets] == ["A2", "A1", "B2", "B1", "C1"]
+    assert [a.ident for a in state.of("asset")] == ["A2", "A1", "B2", "B1", "C1"]
     assert state.files == (
         f"{tmp_path}/a.yml",
         f"{tmp_path}/b/z.yaml",
@@ -135,7 +135,7 @@ def test_paths_keep_the_order_given(parser: str, write) -> None:
     second = write("2.yaml", "assets:\n  - rid: TWO\n")
     first = write("1.yaml", "assets:\n  - rid: ONE\n")
     state = load_manifests([second, first], {})
-    assert [a.ident for a in state.assets] == ["TWO", "ONE"]
+    assert [a.ident for a in state.of("asset")] == ["TWO", "ONE"]
 
 
 def test_locations_use_the_path_as_given(parser: str, tmp_path: Path, in_dir) -> None:
@@ -160,7 +160,7 @@ def test_locations_use_the_path_as_given(parser: str, tmp_path: Path, in_dir) ->
 def test_a_file_reached_twice_is_read_once(parser: str, tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("assets:\n  - rid: A1\n")
     state = load_manifests([str(tmp_path), str(tmp_path / "a.yaml")], {})
-    assert len(state.assets) == 1
+    assert len(state.of("asset")) == 1
 
 
 def test_a_symlink_loop_does_not_hang(parser: str, tmp_path: Path) -> None:
@@ -171,7 +171,7 @@ def test_a_symlink_loop_does_not_hang(parser: str, tmp_path: Path) -> None:
     start = time.monotonic()
     state = load_manifests([str(tmp_path)], {})
     assert time.monotonic() - start < 2
-    assert [a.ident for a in state.assets] == ["A1"]
+    assert [a.ident for a in state.of("asset")] == ["A1"]
 
 
 def test_a_path_that_does_not_exist(parser: str, tmp_path: Path, problems_of) -> None:
@@ -363,7 +363,7 @@ def test_a_large_generated_file_loads_into_the_model(
     monkeypatch.setattr(yamlload, "PARSER", parser)
     path = write("assets.yaml", _asset_file(2000))
     state = load_manifests([path], {})
-    assert len(state.assets) == 2000
-    assert isinstance(state.assets[-1], AssetSpec)
-    assert state.assets[-1].fields["video_thumb_sec"] == 1999 % 60
-    assert state.assets[-1].fields["tags"] == frozenset({"launch", "cars", "t49"})
+    assert len(state.of("asset")) == 2000
+    assert isinstance(state.of("asset")[-1], AssetSpec)
+    assert state.of("asset")[-1].fields["video_thumb_sec"] == 1999 % 60
+    assert state.of("asset")[-1].fields["tags"] == frozenset({"launch", "cars", "t49"})

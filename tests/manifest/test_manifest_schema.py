@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from cincopa_sync.kinds.webhook import DEFAULT_WEBHOOK_TYPE
 from cincopa_sync.manifest import SCHEMA_PATH, load_manifests, load_schema
 from cincopa_sync.manifest import schema as schema_module
 from cincopa_sync.manifest.schema import compile_check, compiled
-from cincopa_sync.manifest.semantic import DEFAULT_WEBHOOK_TYPE
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "manifest.md"
 
@@ -231,7 +231,7 @@ def test_valid_entries_never_reach_jsonschema(
     lines += ["portals:", "  - {subdomain: acme, settings: {a: 1, b: x, c: true}}"]
     lines += ["webhooks:", "  - {url: 'https://h.example.com', events: [asset.*]}"]
     state = load_manifests([write("m.yaml", "\n".join(lines) + "\n")], {})
-    assert len(state.assets) == 200
+    assert len(state.of("asset")) == 200
 
 
 def test_schema_is_compiled_once() -> None:

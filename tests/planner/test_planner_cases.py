@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from cincopa_sync.engine.diff import PlanOptions, make_plan_for
+from cincopa_sync.engine.read import LiveState
 from cincopa_sync.errors import InvalidInput
-from cincopa_sync.live import LiveState
 from cincopa_sync.manifest import load_manifests
 from cincopa_sync.plan import Plan
-from cincopa_sync.planner import PlanOptions, make_plan_for
 from cincopa_sync.render.json_format import plan_to_dict, render_json
 from cincopa_sync.render.text import render_text
 

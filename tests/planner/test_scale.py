@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from cincopa_sync.engine.diff import make_plan_for
+from cincopa_sync.engine.read import LiveState
 from cincopa_sync.errors import Location
-from cincopa_sync.live import LiveState
-from cincopa_sync.manifest.model import AssetSpec, DesiredState
-from cincopa_sync.planner import make_plan_for
+from cincopa_sync.kinds.asset import AssetLive, AssetSpec
+from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.render.json_format import render_json
 from cincopa_sync.render.text import render_text
 
@@ -18,29 +19,35 @@ CHANGED = 1_000
 
 def test_a_hundred_thousand_assets_plan_in_linear_time():
     desired = DesiredState(
-        assets=tuple(
-            AssetSpec(
-                "rid",
-                f"R{i}",
-                MappingProxyType(
-                    {
-                        "caption": f"Video {i}" + (" new" if i % (N // CHANGED) == 0 else ""),
-                        "tags": frozenset({"a", f"t{i % 7}"}),
-                    }
-                ),
-                Location("assets.yaml", i + 2, 5),
+        specs={
+            "asset": tuple(
+                AssetSpec(
+                    "rid",
+                    f"R{i}",
+                    MappingProxyType(
+                        {
+                            "caption": f"Video {i}" + (" new" if i % (N // CHANGED) == 0 else ""),
+                            "tags": frozenset({"a", f"t{i % 7}"}),
+                        }
+                    ),
+                    Location("assets.yaml", i + 2, 5),
+                )
+                for i in range(N)
             )
-            for i in range(N)
-        )
+        }
     )
     live = LiveState(
-        assets={
-            f"R{i}": {
-                "rid": f"R{i}",
-                "caption": f"Video {i}",
-                "tags": frozenset({"a", f"t{i % 7}"}),
-            }
-            for i in range(N)
+        {
+            "asset": AssetLive(
+                {
+                    f"R{i}": {
+                        "rid": f"R{i}",
+                        "caption": f"Video {i}",
+                        "tags": frozenset({"a", f"t{i % 7}"}),
+                    }
+                    for i in range(N)
+                }
+            )
         }
     )
     plan = make_plan_for(desired, live)

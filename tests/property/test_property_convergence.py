@@ -28,12 +28,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from cincopa_sync.api.client import CincopaClient
-from cincopa_sync.apply import apply_plan
 from cincopa_sync.emulator import Emulator
-from cincopa_sync.live import read_live
+from cincopa_sync.engine.apply import apply_plan
+from cincopa_sync.engine.diff import PlanOptions, make_plan_for
+from cincopa_sync.engine.read import read_live
+from cincopa_sync.kinds.webhook import webhook_address
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.manifest.model import webhook_address
-from cincopa_sync.planner import PlanOptions, make_plan_for
 
 TEXT_FIELDS = (
     "caption",
@@ -455,7 +455,7 @@ def test_one_apply_converges_with_exactly_the_planned_writes(scenario: Scenario)
 
         for change in plan.changes:
             event(f"{change.action} {change.kind}")
-        event(f"assets read by {live.asset_read}")
+        event(f"assets read by {live.of('asset').read}")
 
         emulator.clear_log()
         report = apply_plan(client, plan, parallelism=4)
@@ -486,7 +486,7 @@ def test_the_yaml_writer_round_trips_awkward_text() -> None:
         path = Path(tmp) / "m.yaml"
         path.write_text("\n".join(dump({"assets": entries})) + "\n", encoding="utf-8")
         desired = load_manifests([str(path)], {})
-    assert [a.fields["caption"] for a in desired.assets] == list(AWKWARD)
+    assert [a.fields["caption"] for a in desired.of("asset")] == list(AWKWARD)
 
 
 # -- the same under network faults ------------------------------------------------------

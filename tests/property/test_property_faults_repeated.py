@@ -33,11 +33,11 @@ from hypothesis import strategies as st
 from test_property_convergence import TEXT_FIELDS, Scenario, dump, scenarios
 
 from cincopa_sync.api.client import CincopaClient
-from cincopa_sync.apply import apply_plan
 from cincopa_sync.emulator import Emulator
-from cincopa_sync.live import read_live
+from cincopa_sync.engine.apply import apply_plan
+from cincopa_sync.engine.diff import PlanOptions, make_plan_for
+from cincopa_sync.engine.read import read_live
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.planner import PlanOptions, make_plan_for
 
 ROUNDS = 4
 LOST = {"drop-after", "truncate"}  # the write acted, the client did not see it

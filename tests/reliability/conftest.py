@@ -4,20 +4,16 @@ the CLI run in-process with every wait and timeout of the client scaled down."""
 from __future__ import annotations
 
 import json
-import logging
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
-from reliability_helpers import CLEAN_ENV, MANIFEST, SEED, Served
+from click.testing import Result
+from reliability_helpers import MANIFEST, SEED, Served
 
-from cincopa_sync.cli import cli
 from cincopa_sync.emulator import Emulator, serve
 from cincopa_sync.emulator.server import EmulatorServer
-from cincopa_sync.logs import setup_logging
 
 
 @pytest.fixture
@@ -40,30 +36,10 @@ def served(server: EmulatorServer) -> Iterator[Served]:
     """A fresh account (SEED) behind the shared server; `started` notes each call's start."""
     emulator = Emulator(json.loads(json.dumps(SEED)))
     box = Served(emulator, server.base_url)
-    emulator.on_request = lambda endpoint, _params: box.started.append((time.monotonic(), endpoint))
+    box.watch()
     server.httpd.emulator = emulator  # what the request handler serves from
     yield box
     server.httpd.emulator = Emulator()
-
-
-@pytest.fixture
-def run() -> Iterator[Callable[..., Result]]:
-    """Runs `cincopa-sync ARGS` in-process with a clean environment plus `env`; the
-    result gets `.elapsed` (seconds)."""
-
-    def invoke(*args: object, env: dict[str, str] | None = None) -> Result:
-        started = time.monotonic()
-        result = CliRunner().invoke(
-            cli, [str(a) for a in args], env={**CLEAN_ENV, **(env or {})}, catch_exceptions=False
-        )
-        result.elapsed = time.monotonic() - started  # type: ignore[attr-defined]
-        return result
-
-    root = logging.getLogger()
-    level = root.level
-    yield invoke
-    setup_logging(verbose=False, debug=False)  # drop the handler bound to CliRunner's stderr
-    root.setLevel(level)
 
 
 @pytest.fixture

@@ -10,27 +10,19 @@ portal.remove (prune), webhook.set of an existing and of a new URL, webhook.set_
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import Any
 
-from cincopa_sync.api.retry import TIME_SCALE_ENV
-from cincopa_sync.emulator import Emulator
+from support import TOKEN
+from support import Served as BaseServed
 
-TOKEN = "emulator-token"
+from cincopa_sync.api.retry import TIME_SCALE_ENV
+
+__all__ = ["TOKEN"]
 # Every backoff, Retry-After, deadline and timeout of the client x 0.01: a `429:5` waits
 # 50 ms, the read timeout is 0.3 s, a call's whole budget 1.2 s.
 SCALE = 0.01
 HOOK_KEY = "hook-key-for-tests"
 SLACK_URL = "https://hooks.slack.com/services/T0REL/B0REL/reliabilitysecret"
-# Nothing from the developer's shell may leak into a run.
-CLEAN_ENV: dict[str, str | None] = {
-    "CINCOPA_API_TOKEN": None,
-    "CINCOPA_API_URL": None,
-    "NO_COLOR": None,
-    "CINCOPA_HOOK_KEY": None,
-    "SLACK_WEBHOOK_URL": None,
-    TIME_SCALE_ENV: None,
-}
 
 SEED: dict[str, Any] = {
     "assets": [
@@ -112,18 +104,9 @@ def addresses(plan: dict[str, Any]) -> list[str]:
     return [c["address"] for c in plan["changes"]]
 
 
-@dataclass
-class Served:
-    """An in-process emulator on a loopback port; `args` and `env` point the CLI at it."""
-
-    emulator: Emulator
-    url: str
-    token: str = TOKEN
-    started: list[tuple[float, str]] = field(default_factory=list)  # (monotonic, endpoint)
-
-    @property
-    def args(self) -> list[str]:
-        return ["--api-url", self.url]
+class Served(BaseServed):
+    """The shared served emulator, its CLI environment with the manifest's secrets and
+    the client's waits scaled down."""
 
     @property
     def env(self) -> dict[str, str]:
@@ -133,10 +116,6 @@ class Served:
             "SLACK_WEBHOOK_URL": SLACK_URL,
             TIME_SCALE_ENV: str(SCALE),
         }
-
-    def counts(self) -> Counter[str]:
-        """Calls served (answered or not), by endpoint."""
-        return Counter(c.endpoint for c in self.emulator.calls)
 
     def effective_writes(self) -> Counter[tuple[str, str, str]]:
         """Writes that took effect, by (endpoint, identity param, value)."""

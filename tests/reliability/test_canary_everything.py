@@ -202,7 +202,10 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     def internal(*_a: object, **_k: object) -> None:
         raise RuntimeError(boom)
 
-    for target in ("cincopa_sync.planner.make_plan_for", "cincopa_sync.apply.apply_plan"):
+    for target in (
+        "cincopa_sync.engine.diff.make_plan_for",
+        "cincopa_sync.engine.apply.apply_plan",
+    ):
         for fail in (interrupt, internal):
             account.fresh()
             with monkeypatch.context() as patch:
@@ -244,7 +247,7 @@ def test_manifest_secrets_are_masked_in_every_message(
         def internal(*_a: object, **_k: object) -> None:
             raise RuntimeError(f"boom {KEY} {SLACK}")
 
-        monkeypatch.setattr("cincopa_sync.apply.apply_plan", internal)
+        monkeypatch.setattr("cincopa_sync.engine.apply.apply_plan", internal)
     else:  # the update of a hook without a key gets a message quoting the other hooks'
         account.fresh(faults=f"webhook.set=fail:rejected {SLACK} key {KEY}")
     result = run("apply", tmp_path, "--auto-approve", *account.args, "--debug", env=ENV)

@@ -14,7 +14,8 @@ import pytest
 from click.testing import Result
 from reliability_helpers import Served
 
-from cincopa_sync.export import ASSETS_PER_FILE, MAX_EXPORT_FILE_BYTES
+from cincopa_sync.engine.export import MAX_EXPORT_FILE_BYTES
+from cincopa_sync.kinds import get
 from cincopa_sync.manifest import loader, yamlload
 
 REPO = Path(__file__).resolve().parents[2]
@@ -149,4 +150,4 @@ def test_the_size_cap_is_documented_and_far_above_what_export_writes() -> None:
     manifest_doc = (REPO / "docs" / "manifest.md").read_text(encoding="utf-8")
     assert "a file larger than 64 MiB is refused before it is read" in manifest_doc
     # export starts a new file after 5,000 entries (about 2 MB) or a quarter of the cap
-    assert ASSETS_PER_FILE == 5_000 and cap >= MAX_EXPORT_FILE_BYTES * 4
+    assert get("asset").export_per_file == 5_000 and cap >= MAX_EXPORT_FILE_BYTES * 4

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,15 +19,17 @@ import httpx
 import pytest
 from click.testing import Result
 from reliability_helpers import SCALE, TOKEN, Served
+from support import read_kind
 
-from cincopa_sync.api.client import READ_ATTEMPTS, CincopaClient, UnstableRead
+from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.paging import READ_ATTEMPTS
 from cincopa_sync.api.retry import TIME_SCALE_ENV, RetryPolicy
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.emulator.server import EmulatorServer
-from cincopa_sync.errors import InvalidInput
-from cincopa_sync.live import read_all_assets, read_live
+from cincopa_sync.engine.diff import make_plan_for
+from cincopa_sync.engine.read import read_live
+from cincopa_sync.errors import InvalidInput, UnstableRead
 from cincopa_sync.manifest import load_manifests
-from cincopa_sync.planner import make_plan_for
 
 PAGE = 2  # the emulator's page cap: 9 assets are 5 pages
 RIDS = [f"RID{n:09d}" for n in range(1, 10)]
@@ -101,8 +102,8 @@ def test_a_listing_that_changed_once_is_read_again_and_planned_right(
     Churn(emulator, page=3, on={1}, change=change)
     with in_process_client(emulator) as client:
         live = read_live(client, desired(tmp_path), parallelism=1)
-    assert live.asset_read == "listing"
-    assert sorted(live.assets) == NAMED
+    assert live.of("asset").read == "listing"
+    assert sorted(live.of("asset").objects) == NAMED
     # the first pass (5 pages) did not hold still; the second (6 pages now) did
     assert page_calls(emulator) == ["1", "2", "3", "4", "5", "1", "2", "3", "4", "5"]
 
@@ -115,7 +116,7 @@ def test_a_delete_between_pages_is_noticed(tmp_path: Path) -> None:
     Churn(emulator, page=2, on={1}, change=lambda em, _n: em.remove_asset("GONE00000000"))
     with in_process_client(emulator) as client:
         live = read_live(client, desired(tmp_path), parallelism=1)
-    assert sorted(live.assets) == NAMED  # RID000000002 moved to page 1 late: not lost
+    assert sorted(live.of("asset").objects) == NAMED  # RID000000002 moved to page 1 late: not lost
     assert page_calls(emulator) == ["1", "2", "3", "4", "5", "1", "2", "3", "4", "5"]
 
 
@@ -146,8 +147,8 @@ def test_a_reference_lookup_that_changes_between_pages_is_read_again(tmp_path: P
     manifest = "assets:\n  - reference_id: SKU\n    caption: x\n"
     with in_process_client(emulator) as client:
         live = read_live(client, desired(tmp_path, manifest), parallelism=1)
-    assert live.asset_read == "lookup"
-    assert sorted(live.rids_by_reference["SKU"]) == [f"REF{n:09d}" for n in range(6)]
+    assert live.of("asset").read == "lookup"
+    assert sorted(live.of("asset").by_reference["SKU"]) == [f"REF{n:09d}" for n in range(6)]
     with pytest.raises(InvalidInput, match="reference_id 'SKU' matches 6 assets"):
         make_plan_for(desired(tmp_path, manifest), live)  # an error, not a write to one
 
@@ -175,7 +176,7 @@ def test_a_paged_portal_list_that_changes_is_read_again_before_any_prune() -> No
     client = CincopaClient(
         "http://api.test/v2/", TOKEN, transport=httpx.MockTransport(handler), sleep=lambda _s: None
     )
-    assert [p["subdomain"] for p in client.list_portals()] == ["a", "c", "d"]
+    assert [p["subdomain"] for p in read_kind(client, "portal")] == ["a", "c", "d"]
 
 
 def test_a_paged_portal_list_that_never_holds_still_is_an_error() -> None:
@@ -184,27 +185,20 @@ def test_a_paged_portal_list_that_never_holds_still_is_an_error() -> None:
         "http://api.test/v2/", TOKEN, transport=httpx.MockTransport(handler), sleep=lambda _s: None
     )
     with pytest.raises(UnstableRead, match=r"portal\.list: .*subdomain b came back on two pages"):
-        client.list_portals()
+        read_kind(client, "portal")
 
 
 @pytest.mark.parametrize("churn_on", [{1}, set(range(1, 99))], ids=["once", "always"])
 def test_read_all_assets_for_export_reads_again_or_gives_up(churn_on: set[int]) -> None:
     emulator = Emulator(seed(), page_cap=PAGE)
     Churn(emulator, page=4, on=churn_on, change=upload_in_front)
-    with in_process_client(emulator) as client, ThreadPoolExecutor(2) as pool:
+    with in_process_client(emulator) as client:
         if churn_on == {1}:
-            rids = [a["rid"] for a in read_all_assets(client, pool)]
+            rids = [a["rid"] for a in read_kind(client, "asset")]
             assert sorted(rids) == sorted([*RIDS, "NEW000000001"]) and len(set(rids)) == 10
         else:
             with pytest.raises(UnstableRead, match="3 time"):
-                read_all_assets(client, pool)
-
-
-def test_iter_assets_cannot_take_items_back_so_it_raises_at_the_end() -> None:
-    emulator = Emulator(seed(), page_cap=PAGE)
-    Churn(emulator, page=2, on={1}, change=upload_at_the_end)
-    with in_process_client(emulator) as client, pytest.raises(UnstableRead):
-        list(client.iter_assets())
+                read_kind(client, "asset")
 
 
 # -- through the CLI ------------------------------------------------------------------
@@ -226,7 +220,7 @@ def test_cli_apply_through_an_upload_mid_read_converges(
     result = run("apply", tmp_path, "--auto-approve", *churning.args, "--verbose", env=env)
     assert result.exit_code == 0, result.stderr
     assert re.search(
-        r"INFO cincopa_sync\.live: asset\.list: items_count went from 9 to 10 between page 1 "
+        r"INFO cincopa_sync\.api: asset\.list: items_count went from 9 to 10 between page 1 "
         r"and page \d.*; reading again$",
         result.stderr,
         re.M,

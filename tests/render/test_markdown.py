@@ -17,7 +17,7 @@ from rich_case import SECRETS as RICH_SECRETS
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.errors import Location
-from cincopa_sync.manifest.model import webhook_address
+from cincopa_sync.kinds.webhook import webhook_address
 from cincopa_sync.plan import Change, FieldChange, Plan, make_plan
 from cincopa_sync.render.markdown import MARKER, MAX_VALUE_CHARS, render_markdown
 from cincopa_sync.render.rows import call_text

@@ -17,7 +17,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from rich_case import GOLDEN, HOOK_KEY, LIVE_SLACK_URL, NEW_HOOK_KEY, SECRETS, SLACK_URL
 
-from cincopa_sync.apply import ApplyReport, Drift, Outcome
+from cincopa_sync.engine.apply import ApplyReport, Drift, Outcome
 from cincopa_sync.plan import Plan, make_plan
 from cincopa_sync.render.json_format import render_json
 from cincopa_sync.render.report import render_report

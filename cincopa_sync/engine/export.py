@@ -1,10 +1,11 @@
 """The live account as manifest files (`cincopa-sync export`).
 
-Reads every asset (the listing, pages fetched concurrently), the portals and the webhooks,
-and writes `assets-001.yaml`, `assets-002.yaml`, ... (at most ASSETS_PER_FILE entries
-each), `portals.yaml` and `webhooks.yaml`, in a stable order, so that `plan` of the
-export against the same account shows no changes. Secrets are written as `${NAME}`
-references with a comment naming the variable, never as values.
+Reads every object of every kind (listings that held still), and writes one file per kind
+(`portals.yaml`), or numbered files for a kind with many objects (`assets-001.yaml`, ...,
+each at most the kind's entries per file and MAX_EXPORT_FILE_BYTES), in a stable order,
+so that `plan` of the export against the same account shows no changes. The entries are
+the kinds' own (`Kind.export_entries`); secrets are written as `${NAME}` references with a
+comment naming the variable, never as values.
 
 The output directory must be new, empty, or hold only an earlier export (files with our
 names that start with our header); hidden entries (`.git`, `.gitkeep`) are left alone.
@@ -22,24 +23,20 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cincopa_sync.api.client import DEFAULT_PAGE_SIZE, CincopaClient
+from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE
+from cincopa_sync.engine.read import reader_for
 from cincopa_sync.errors import InvalidInput
-from cincopa_sync.export_entries import Entries, asset_entry, portal_entry, webhook_entries
 from cincopa_sync.files import write_atomic
-from cincopa_sync.live import read_all_assets
+from cincopa_sync.kinds import kinds
+from cincopa_sync.kinds.base import ExportSink, Kind, LiveObject
 from cincopa_sync.manifest.yamlload import MAX_FILE_BYTES
 from cincopa_sync.resources import schema_path
 
-ASSETS_PER_FILE = 5_000
 # A file is also closed before it grows past this, whatever its entry count: far below the
 # loader's cap even for assets with very long descriptions.
 MAX_EXPORT_FILE_BYTES = MAX_FILE_BYTES // 4
 HEADER_MARK = "# Written by cincopa-sync export."
-_EXPORT_NAME = re.compile(r"(?:assets-\d{3,}|portals|webhooks)\.yaml\Z")
-_PRUNE_NOTE = (
-    "# prune is not written: an export describes objects. To delete live {kind} that no\n"
-    "# manifest names, add `prune: {{{kind}: true}}` yourself (see docs/manifest.md).\n"
-)
 
 
 @dataclass(frozen=True)
@@ -54,7 +51,7 @@ class Variable:
 class ExportResult:
     out_dir: Path
     files: tuple[Path, ...]
-    counts: Mapping[str, int]  # written entries: assets, portals, webhooks
+    counts: Mapping[str, int]  # written entries by kind
     variables: tuple[Variable, ...] = ()
     skipped: tuple[str, ...] = ()  # live objects a manifest cannot describe, and why
     removed: tuple[Path, ...] = ()  # files of an earlier export no longer needed
@@ -62,11 +59,9 @@ class ExportResult:
 
 @dataclass
 class Account:
-    """The live account as the client reads it (canonical values), in no particular order."""
+    """The live account, every object of every kind (canonical values), by kind name."""
 
-    assets: list[dict[str, object]] = field(default_factory=list)
-    portals: list[dict[str, object]] = field(default_factory=list)
-    webhooks: list[dict[str, object]] = field(default_factory=list)
+    objects: dict[str, list[LiveObject]] = field(default_factory=dict)
 
 
 def export_account(
@@ -90,13 +85,15 @@ def export_account(
 def read_account(
     client: CincopaClient, *, parallelism: int = 8, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Account:
-    """Every asset, portal and webhook, from listings that held still while they were
-    read (an upload during the export would otherwise drop an asset silently)."""
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        portals = pool.submit(client.list_portals)
-        hooks = pool.submit(client.list_webhooks)
-        assets = read_all_assets(client, pool, page_size=page_size)
-        return Account(assets, portals.result(), hooks.result())
+    """Every object of every kind, from listings that held still while they were read
+    (an upload during the export would otherwise drop an asset silently)."""
+    every = kinds()
+    with (
+        reader_for(client, parallelism, page_size) as reader,
+        ThreadPoolExecutor(max_workers=len(every)) as per_kind,
+    ):
+        futures = {k.name: per_kind.submit(k.export_read, reader) for k in every}
+        return Account({name: future.result() for name, future in futures.items()})
 
 
 def write_export(account: Account, out_dir: Path, *, schema: str | None = None) -> ExportResult:
@@ -107,40 +104,16 @@ def write_export(account: Account, out_dir: Path, *, schema: str | None = None) 
     except OSError as exc:
         raise InvalidInput(f"{out_dir}: cannot create: {exc.strerror}") from None
     schema_line = f"# yaml-language-server: $schema={schema or default_schema_ref(out_dir)}\n"
-    skipped: list[str] = []
-
-    assets = Entries()
-    for asset in sorted(account.assets, key=lambda a: str(a["rid"])):
-        assets.add(asset_entry(asset), skipped)
-    portals = Entries()
-    for portal in sorted(account.portals, key=lambda p: str(p["subdomain"])):
-        portals.add(portal_entry(portal), skipped)
-    hooks, variables = webhook_entries(account.webhooks, skipped)
-
+    sink = ExportSink()
     texts: dict[str, str] = {}
-    chunks = list(_asset_chunks(assets.texts))
-    width = max(3, len(str(len(chunks))))
-    first = 0
-    for number, chunk in enumerate(chunks, start=1):
-        span = f"{first + 1:,} to {first + len(chunk):,}" if chunk else "none"
-        texts[f"assets-{number:0{width}d}.yaml"] = _file(
-            schema_line,
-            f"# Assets {span} of {len(assets.texts):,}, by rid. Every managed field is written;\n"
-            "# remove a field's line to stop managing it (assets are never created or deleted).\n",
-            "assets",
-            chunk,
-        )
-        first += len(chunk)
-    texts["portals.yaml"] = _file(
-        schema_line, _PRUNE_NOTE.format(kind="portals"), "portals", portals.texts
-    )
-    texts["webhooks.yaml"] = _file(
-        schema_line, _PRUNE_NOTE.format(kind="webhooks"), "webhooks", hooks.texts
-    )
-
+    counts: dict[str, int] = {}
+    for kind in kinds():
+        entries = kind.export_entries(account.objects.get(kind.name, []), sink)
+        counts[kind.name] = len(entries)
+        texts.update(_files_of(kind, entries, schema_line))
     written = []
     for name, text in texts.items():
-        _write_atomic(out_dir / name, text)
+        write_atomic(out_dir / name, text, mode=0o644)  # manifests hold no secret: shared
         written.append(out_dir / name)
     removed = [path for path in earlier if path.name not in texts]
     for path in removed:
@@ -148,18 +121,41 @@ def write_export(account: Account, out_dir: Path, *, schema: str | None = None) 
     return ExportResult(
         out_dir=out_dir,
         files=tuple(written),
-        counts={
-            "assets": len(assets.texts),
-            "portals": len(portals.texts),
-            "webhooks": len(hooks.texts),
-        },
-        variables=tuple(Variable(name, purpose) for name, purpose in variables),
-        skipped=tuple(skipped),
+        counts=counts,
+        variables=tuple(Variable(name, purpose) for name, purpose in sink.variables),
+        skipped=tuple(sink.skipped),
         removed=tuple(removed),
     )
 
 
+def _files_of(kind: Kind, entries: list[str], schema_line: str) -> dict[str, str]:
+    if kind.export_per_file is None:
+        return {
+            f"{kind.plural}.yaml": _file(
+                schema_line, kind.export_note("", len(entries)), kind.plural, entries
+            )
+        }
+    chunks = list(_chunks(entries, kind.export_per_file))
+    width = max(3, len(str(len(chunks))))
+    files, first = {}, 0
+    for number, chunk in enumerate(chunks, start=1):
+        span = f"{first + 1:,} to {first + len(chunk):,}" if chunk else "none"
+        note = kind.export_note(span, len(entries))
+        files[f"{kind.plural}-{number:0{width}d}.yaml"] = _file(
+            schema_line, note, kind.plural, chunk
+        )
+        first += len(chunk)
+    return files
+
+
 # -- the output directory -------------------------------------------------------------
+
+
+def _export_name() -> re.Pattern[str]:
+    names = "|".join(
+        re.escape(k.plural) + (r"-\d{3,}" if k.export_per_file is not None else "") for k in kinds()
+    )
+    return re.compile(rf"(?:{names})\.yaml\Z")
 
 
 def check_out_dir(out_dir: Path) -> list[Path]:
@@ -171,12 +167,13 @@ def check_out_dir(out_dir: Path) -> list[Path]:
         return []
     if not out_dir.is_dir():
         raise InvalidInput(f"{out_dir}: not a directory")
+    ours = _export_name()
     earlier, foreign = [], []
     for entry in sorted(os.scandir(out_dir), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
         path = Path(entry.path)
-        if entry.is_file(follow_symlinks=False) and _is_export_file(path):
+        if entry.is_file(follow_symlinks=False) and ours.match(path.name) and _has_header(path):
             earlier.append(path)
         else:
             foreign.append(entry.name)
@@ -191,9 +188,7 @@ def check_out_dir(out_dir: Path) -> list[Path]:
     return earlier
 
 
-def _is_export_file(path: Path) -> bool:
-    if not _EXPORT_NAME.match(path.name):
-        return False
+def _has_header(path: Path) -> bool:
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096).decode("utf-8", "replace")
@@ -214,14 +209,14 @@ def default_schema_ref(out_dir: Path) -> str:
 # -- files ------------------------------------------------------------------------------
 
 
-def _asset_chunks(texts: list[str]) -> Iterable[list[str]]:
-    """Entries in files of at most ASSETS_PER_FILE entries and MAX_EXPORT_FILE_BYTES; at
-    least one file, so an account without assets still says so."""
+def _chunks(texts: list[str], per_file: int) -> Iterable[list[str]]:
+    """Entries in files of at most `per_file` entries and MAX_EXPORT_FILE_BYTES; at least
+    one file, so an account without any still says so."""
     chunk: list[str] = []
     size = 0
     for text in texts:
         grown = size + len(text.encode("utf-8"))
-        if chunk and (len(chunk) == ASSETS_PER_FILE or grown > MAX_EXPORT_FILE_BYTES):
+        if chunk and (len(chunk) == per_file or grown > MAX_EXPORT_FILE_BYTES):
             yield chunk
             chunk, grown = [], len(text.encode("utf-8"))
         chunk.append(text)
@@ -240,7 +235,3 @@ def _file(schema_line: str, notes: str, key: str, entries: list[str]) -> str:
     if not entries:
         return head + f"{key}: []\n"
     return head + f"{key}:\n" + "".join(entries)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    write_atomic(path, text, mode=0o644)  # manifests hold no secret and are shared

@@ -1,10 +1,11 @@
-"""Saved plans: `plan --out FILE` writes one, `apply --plan FILE` applies exactly it or refuses.
+"""The saved-plan format: `plan --out FILE` writes one, `apply --plan FILE` reads it.
 
 The file holds no secret and no token. Secret call parameters (webhook keys, Slack URLs)
 are stored as references: a template of environment variables to resolve again at apply
-time (a Slack hook being deleted: found again among the live hooks), each checked against
-a salted digest taken at plan time. For every object the plan touches it records the live
-values it planned against ("absent" included), so a plan that went stale is refused.
+time (or, for an object being deleted whose key is a secret, found again among the live
+objects of its kind), each checked against a salted digest taken at plan time. For every
+object the plan touches it records the live values it planned against ("absent"
+included), so a plan that went stale is refused (see engine/staleness.py).
 """
 
 from __future__ import annotations
@@ -14,25 +15,22 @@ import json
 import os
 import secrets as random_secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cincopa_sync import __version__
-from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import Call
-from cincopa_sync.errors import InvalidInput, Location, Problem, Refused
+from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import write_atomic
-from cincopa_sync.live import read_assets
-from cincopa_sync.manifest.interpolate import resolve_parts, template_parts
+from cincopa_sync.manifest.interpolate import template_parts
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Change, FieldChange, Observed, Plan
-from cincopa_sync.planner import observe_again
-from cincopa_sync.render.json_format import plan_to_dict
-from cincopa_sync.render.rows import show_value
 
 FORMAT = "cincopa-sync saved plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+FROM_ENVIRONMENT = "environment"
+FROM_LIVE = "live"  # the key of a live object being deleted, found again by its digest
 
 
 @dataclass(frozen=True)
@@ -40,9 +38,17 @@ class SavedPlan:
     api_identity: str
     manifest_digest: str
     allow_deletes: bool
-    plan: Plan  # secret params still references: see `resolve_secrets`
+    plan: Plan  # secret params still references: see staleness.resolve_secrets
     secrets: Mapping[str, Mapping[str, Any]]
     salt: str
+
+
+class Ref(str):
+    """A secret not resolved yet: the reference's name, never the value."""
+
+
+def digest(salt: str, value: str) -> str:
+    return hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()
 
 
 # -- writing ------------------------------------------------------------------------
@@ -54,12 +60,16 @@ def write_saved_plan(
     desired: DesiredState,
     *,
     api_identity: str,
+    review: Mapping[str, Any],
     allow_deletes: bool = False,
 ) -> None:
-    """Write `plan` atomically with mode 0600; InvalidInput if a secret it needs is written
-    out in a manifest (it could only be saved by saving the secret)."""
+    """Write `plan` atomically with mode 0600, with `review` (what people read) beside it;
+    InvalidInput if a secret it needs is written out in a manifest (it could only be
+    saved by saving the secret)."""
     salt = random_secrets.token_hex(16)
-    templates = _secret_templates(desired)
+    templates = {
+        value: template for spec in desired.all_specs() for value, template in spec.secrets()
+    }
     refs: dict[str, str] = {}  # secret value -> reference
     sources: dict[str, dict[str, Any]] = {}
     problems = []
@@ -70,16 +80,19 @@ def write_saved_plan(
                     continue
                 ref = f"s{len(refs) + 1}"
                 refs[value] = ref
-                source: dict[str, Any] = {"digest": _digest(salt, value)}
+                source: dict[str, Any] = {"digest": digest(salt, value)}
                 template = templates.get(value)
-                if template is None:  # not from a manifest: a live Slack hook being deleted
-                    source["from"] = "live-webhook"
+                if template is None:  # not from a manifest: a live object being deleted
+                    source["from"] = FROM_LIVE
+                    source["kind"] = change.kind
                 elif "${" not in template.replace("$${", ""):
                     where = change.location or change.address
-                    problems.append(f"{where}: the webhook's {name} is written out in the manifest")
+                    problems.append(
+                        f"{where}: the {change.kind}'s {name} is written out in the manifest"
+                    )
                     continue
                 else:
-                    source["from"] = "environment"
+                    source["from"] = FROM_ENVIRONMENT
                     source["template"] = template_parts(template)
                 sources[ref] = source
     if problems:
@@ -98,7 +111,7 @@ def write_saved_plan(
         "allow_deletes": allow_deletes,
         "salt": salt,
         "secrets": sources,
-        "review": plan_to_dict(plan),  # what people read: secrets masked
+        "review": dict(review),
         "changes": [_change_out(c, refs) for c in plan.changes],
         "notes": list(plan.notes),
         "unmanaged": dict(plan.unmanaged),
@@ -108,22 +121,6 @@ def write_saved_plan(
     document = {"checksum": hashlib.sha256(text.encode()).hexdigest(), **body}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     write_atomic(Path(path), text, mode=0o600)  # the owner only: it is an approval
-
-
-def _secret_templates(desired: DesiredState) -> dict[str, str]:
-    """Each secret value of the manifests -> its text as written ("" if written out)."""
-    found: dict[str, str] = {}
-    for hook in desired.webhooks:
-        values = {"security_key": hook.security_key, "url": hook.url}
-        for name, template in hook.secret_templates:
-            value = values[name]
-            if value:
-                found[value] = template
-    return found
-
-
-def _digest(salt: str, value: str) -> str:
-    return hashlib.sha256(f"{salt}\0{value}".encode()).hexdigest()
 
 
 def _scrub(value: Any, refs: Mapping[str, str]) -> Any:
@@ -220,10 +217,6 @@ def _unscrub(value: Any) -> Any:
     return value
 
 
-class Ref(str):
-    """A secret not resolved yet: the reference's name, never the value."""
-
-
 def _location(text: str | None) -> Location | None:
     if not text:
         return None
@@ -251,111 +244,3 @@ def _change_in(data: Mapping[str, Any]) -> Change:
             Observed(o["kind"], _unscrub(o["key"]), _unscrub(o["fields"])) for o in data["observed"]
         ),
     )
-
-
-# -- applying -------------------------------------------------------------------------
-
-
-def resolve_secrets(
-    saved: SavedPlan, env: Mapping[str, str], live_hook_urls: list[str]
-) -> dict[str, str]:
-    """Each reference's value, from the environment or the live hooks, checked against its
-    digest. Missing variables: InvalidInput (exit 3); a different value: Refused (exit 4)."""
-    values: dict[str, str] = {}
-    missing: list[str] = []
-    changed: list[str] = []
-    for ref, source in saved.secrets.items():
-        if source.get("from") == "live-webhook":
-            matches = [u for u in live_hook_urls if _digest(saved.salt, u) == source["digest"]]
-            if matches:
-                values[ref] = matches[0]
-            else:
-                changed.append("a Slack webhook the plan deletes is no longer live")
-            continue
-        parts = [(kind, text) for kind, text in source["template"]]
-        value, unset = resolve_parts(parts, env)
-        if unset:
-            missing += unset
-        elif _digest(saved.salt, value) != source["digest"]:
-            names = ", ".join(text for kind, text in parts if kind == "env")
-            changed.append(f"the secret from {names} is not the value the plan was made with")
-        else:
-            values[ref] = value
-    if missing:
-        raise InvalidInput(
-            "the saved plan needs these environment variables: " + ", ".join(sorted(set(missing)))
-        )
-    if changed:
-        raise Refused("the saved plan is stale: " + "; ".join(changed) + "; nothing was written")
-    return values
-
-
-def with_secrets(plan: Plan, values: Mapping[str, str]) -> Plan:
-    """The plan with every secret reference replaced by its value (in memory only)."""
-
-    def real(value: object) -> object:
-        return values[value] if isinstance(value, Ref) else value
-
-    changes = []
-    for change in plan.changes:
-        calls = tuple(
-            replace(c, params=tuple((k, real(v)) for k, v in c.params)) for c in change.calls
-        )
-        observed = tuple(replace(o, key=real(o.key)) for o in change.observed)
-        changes.append(replace(change, calls=calls, observed=observed))
-    return replace(plan, changes=tuple(changes))
-
-
-def stale_objects(client: CincopaClient, saved: SavedPlan, *, parallelism: int = 8) -> Plan:
-    """Re-read exactly the objects the plan touches; the plan with its secrets resolved
-    when none moved, else Refused (exit 4) naming every object that changed or appeared."""
-    observed = [(c, o) for c in saved.plan.changes for o in c.observed]
-    kinds = {o.kind for _, o in observed}
-    rids = [o.key for _, o in observed if o.kind == "asset"]
-    live: dict[str, dict[str, dict[str, object]]] = {
-        "asset": read_assets(client, rids, parallelism=parallelism) if rids else {},
-        "portal": {str(p["subdomain"]): p for p in client.list_portals()}
-        if "portal" in kinds
-        else {},
-        "webhook": {str(h["url"]): h for h in client.list_webhooks()}
-        if "webhook" in kinds or saved.secrets
-        else {},
-    }
-    # Only the secrets of the changes kept (after --target) are needed.
-    used = {
-        str(v)
-        for c in saved.plan.changes
-        for v in [*(v for call in c.calls for _, v in call.params), *(o.key for o in c.observed)]
-        if isinstance(v, Ref)
-    }
-    needed = replace(saved, secrets={r: s for r, s in saved.secrets.items() if r in used})
-    values = resolve_secrets(needed, os.environ, list(live["webhook"]))
-    plan = with_secrets(saved.plan, values)
-    moved = []
-    for change in plan.changes:
-        for seen in change.observed:
-            now = observe_again(seen, live[seen.kind].get(seen.key))
-            if now != seen:
-                moved.append(_describe(change, seen, now))
-    if moved:
-        raise Refused(
-            "the saved plan is stale, the account changed since it was made; nothing was "
-            "written. Plan again.\n  " + "\n  ".join(moved)
-        )
-    return plan
-
-
-def _describe(change: Change, seen: Observed, now: Observed) -> str:
-    secret = seen.kind == "webhook" and change.address != f"webhook.{seen.key}"
-    name = change.address if secret else f"{seen.kind}.{seen.key}"
-    if seen.fields is None:
-        return f"{name}: appeared since the plan was made (the plan saw none)"
-    if now.fields is None:
-        return f"{name}: gone since the plan was made"
-    then, current = dict(seen.fields), dict(now.fields or ())
-    diffs = [
-        f"{field} is now {show_value(current.get(field))} (the plan saw {show_value(value)})"
-        for field, value in then.items()
-        if current.get(field) != value
-    ]
-    return f"{name}: " + "; ".join(diffs)

@@ -1,0 +1,159 @@
+"""Reading listings: pages that must add up, and the one loop that reads again until a
+listing holds still.
+
+A listing of several pages is not a snapshot: objects added or removed while its pages
+are read shift the items between pages. Every paged read is checked (`PageTally`: the
+same items_count on every page, no object on two pages, pages that add up to the count)
+and read again when it did not hold still, READ_ATTEMPTS times at most; then
+UnstableRead (exit 1), and nothing is planned, pruned or exported from it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.endpoints import Call, ListShape, PageInfo
+from cincopa_sync.errors import ApiError, UnstableRead
+
+log = logging.getLogger("cincopa_sync.api")
+
+# Asked for on every listing: large, because the server honours what it can (it says
+# how many in items_data) and every page saved is a round trip saved.
+DEFAULT_PAGE_SIZE = 1000
+READ_ATTEMPTS = 3
+
+Item = Mapping[str, Any]
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+class PageTally:
+    """Checks that pages read one at a time add up to one listing that held still.
+
+    A listing that changed between two page reads shows as a different `items_count` on
+    a later page, as an object on two pages (items shifted right), or as pages that hold
+    fewer or more objects than `items_count` says (items shifted left, or a new one).
+    """
+
+    def __init__(self, endpoint: str, first: PageInfo, shape: ListShape) -> None:
+        self.endpoint = endpoint
+        self.expected = first.items_count
+        self.shape = shape
+        self.seen: set[str] = set()
+        self.total = 0
+        self.problems: list[str] = []
+
+    def add(self, items: list[Item], info: PageInfo) -> None:
+        if info.items_count != self.expected and not self.problems:
+            self.problems.append(
+                f"items_count went from {self.expected} to {info.items_count} "
+                f"between page 1 and page {info.page}"
+            )
+        identity = self.shape.identity
+        seen = self.seen
+        for item in items:
+            key = str(item.get(identity, ""))
+            if key in seen and len(self.problems) < 3:
+                # the identity may be a secret (a Slack URL): then it is never named
+                shown = "an item" if self.shape.secret_identity else f"{identity} {key}"
+                self.problems.append(f"{shown} came back on two pages")
+            seen.add(key)
+        self.total += len(items)
+
+    def problem(self) -> str | None:
+        if not self.problems and self.total != self.expected:
+            self.problems.append(
+                f"the pages held {self.total} item(s) where items_count said {self.expected}"
+            )
+        return "; ".join(self.problems) or None
+
+    def failure(self, attempts: int) -> UnstableRead:
+        return UnstableRead(
+            self.endpoint,
+            f"the listing changed while its pages were read ({self.problem()}), "
+            f"{attempts} time(s) in a row; nothing was planned from it. Run again when "
+            "uploads and deletions have settled",
+        )
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The reads of one run: the client, a pool for reads that fan out, the page size."""
+
+    client: CincopaClient
+    pool: ThreadPoolExecutor
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def map(self, function: Callable[[T], U], items: Iterable[T]) -> list[U]:
+        return list(self.pool.map(function, items))
+
+    def page(self, call: Call, shape: ListShape, number: int) -> tuple[list[Item], PageInfo]:
+        """One page: its items as the API sent them, and what items_data says."""
+        body = self.client.call(call)
+        items = items_of(body, shape.items, call.endpoint)
+        return items, ep.parse_page_info(body, number, len(items))
+
+    def pages(
+        self,
+        call_for: Callable[[int], Call],
+        shape: ListShape,
+        take: Callable[[list[Item]], None],
+        *,
+        first: tuple[list[Item], PageInfo] | None = None,
+        concurrent: bool = False,
+    ) -> PageTally | None:
+        """One read of every page of a listing (page 1 may be given, already read): each
+        page's items go to `take` as they come. The tally says whether the pages held
+        still; None when there was one page (one answer cannot move under itself)."""
+        items, info = first if first is not None else self.page(call_for(1), shape, 1)
+        tally = PageTally(call_for(1).endpoint, info, shape)
+        tally.add(items, info)
+        take(items)
+        numbers = range(2, info.pages_count + 1)
+
+        def fetch(number: int) -> tuple[list[Item], PageInfo]:
+            return self.page(call_for(number), shape, number)
+
+        for more, more_info in self.pool.map(fetch, numbers) if concurrent else map(fetch, numbers):
+            tally.add(more, more_info)
+            take(more)
+        return tally if info.pages_count > 1 else None
+
+    def until_still(self, read_once: Callable[[], PageTally | None]) -> None:
+        """Run `read_once` again while the listing it read moved under it, READ_ATTEMPTS
+        times at most, then UnstableRead. `read_once` must start afresh each time (keep
+        nothing of a read that moved); None means it read nothing that pages."""
+        for attempt in range(1, READ_ATTEMPTS + 1):
+            tally = read_once()
+            if tally is None or tally.problem() is None:
+                return
+            if attempt == READ_ATTEMPTS:
+                raise tally.failure(attempt)
+            log.info("%s: %s; reading again", tally.endpoint, tally.problem())
+            self.client.pause_before_reread(attempt)
+
+    def every(self, call_for: Callable[[int], Call], shape: ListShape) -> list[Item]:
+        """Every item of a listing that held still, pages read one after another."""
+        found: list[Item] = []
+
+        def read_once() -> PageTally | None:
+            found.clear()
+            return self.pages(call_for, shape, found.extend)
+
+        self.until_still(read_once)
+        return found
+
+
+def items_of(body: Mapping[str, Any], key: str, endpoint: str) -> list[Item]:
+    items = body.get(key)
+    if items is None:
+        return []
+    if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+        raise ApiError(endpoint, f"the answer's {key!r} is not a list of objects")
+    return items

@@ -1,0 +1,309 @@
+"""What every resource kind provides, and the field machinery they share.
+
+A kind is one class (see asset.py, portal.py, webhook.py) registered once in
+kinds/__init__.py. The engine, the renderers and the CLI only ever ask the registry, so
+everything a kind knows is written here or in its own module, once:
+
+- its manifest entry: key, identity, how a checked entry becomes a spec (`build`);
+- its fields and their canonical forms (`Field`), used alike by the diff (`change`), the
+  staleness check of saved plans (`owned`), the post-apply verification (`holds`) and
+  export;
+- how it is read live (`read`, `reread`) and how an item becomes a live object;
+- how a difference becomes calls, in what order (`diff`);
+- how a write whose answer was lost is checked (`took_effect`);
+- its export entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from cincopa_sync.api.endpoints import Call
+from cincopa_sync.errors import Location, Problem
+from cincopa_sync.plan import Change, FieldChange, Observed, plain
+
+if TYPE_CHECKING:
+    from cincopa_sync.api.paging import Reader
+    from cincopa_sync.manifest.semantic import EntryContext
+
+LiveObject = dict[str, object]  # canonical values by field name, the identity included
+
+# The pseudo-field of a drift about an object's presence rather than one of its fields.
+EXISTS = "(exists)"
+
+
+# -- canonical forms -------------------------------------------------------------------
+
+
+def text(value: object) -> str:
+    """Text as the API stores it; an unset field reads as "" (what clears it)."""
+    return "" if value is None else str(value)
+
+
+def count_or_none(value: object) -> int | None:
+    """A whole number, or None when unset or not a number."""
+    if value is None or value == "" or isinstance(value, bool):
+        return None
+    try:
+        return int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+
+
+def flag(value: object) -> bool:
+    return bool(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One managed field and its canonical form, written once.
+
+    `parse` turns what the API sends into the canonical value (both sides of a diff are
+    canonical); `shape` says how two values compare:
+    - "scalar": equal or not;
+    - "set": equal or not, shown as the items added and removed;
+    - "map": only the keys the manifest writes are owned (portal settings: the API
+      cannot remove a setting, so the others are left alone).
+    """
+
+    name: str
+    parse: Callable[[object], object] = text
+    shape: str = "scalar"
+    wire: str | None = None  # the response field, when its name differs
+
+    def read(self, item: Mapping[str, object]) -> object:
+        return self.parse(item.get(self.wire or self.name))
+
+    def owned(self, have: object, want: object) -> object:
+        """The live value as far as the manifest owns it, as plans hold values."""
+        if self.shape == "map":
+            current = have or {}
+            return {k: current.get(k) for k in sorted(want or {})}  # type: ignore[union-attr,attr-defined]
+        return plain(have)
+
+    def change(self, have: object, want: object) -> FieldChange | None:
+        """The difference between a live and a wanted value, or None."""
+        if self.shape == "map":
+            current = have or {}
+            changed = {k: v for k, v in sorted(want.items()) if current.get(k) != v}  # type: ignore[union-attr,attr-defined]
+            if not changed:
+                return None
+            return FieldChange(self.name, {k: current.get(k) for k in changed}, changed)  # type: ignore[union-attr]
+        if have == want:
+            return None
+        return FieldChange(self.name, plain(have), plain(want))
+
+    def holds(self, have: object, sent: object) -> tuple[bool, object]:
+        """Whether the live value holds what was sent, and the live value (for a map, the
+        keys that do not hold)."""
+        if self.shape == "map":
+            current = have or {}
+            wrong = {k: current.get(k) for k, v in dict(sent).items() if current.get(k) != v}  # type: ignore[call-overload,union-attr]
+            return not wrong, wrong
+        actual = plain(have)
+        return actual == sent, actual
+
+
+# -- what a kind hands back ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PlanOptions:
+    resend_secrets: bool = False  # write every hook that has a key (key rotation)
+
+
+@dataclass
+class KindDiff:
+    """A kind's share of a plan."""
+
+    changes: list[Change] = field(default_factory=list)
+    unmanaged: int = 0  # live objects no manifest names, left alone
+    live_count: int | None = None  # live objects, when prune may delete some
+    notes: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A field that did not take the value sent: the API ignored or changed it."""
+
+    address: str
+    field: str
+    expected: object
+    actual: object
+
+
+class Spec(Protocol):
+    """One manifest entry as the model holds it."""
+
+    @property
+    def address(self) -> str: ...
+
+    @property
+    def location(self) -> Location: ...
+
+    def secrets(self) -> tuple[tuple[str, str], ...]:
+        """(value, text as written) of each secret the entry holds; "" when written out."""
+        ...
+
+
+@dataclass
+class ExportSink:
+    """What an export collects beside the entries."""
+
+    skipped: list[str] = field(default_factory=list)  # objects left out, and why
+    variables: list[tuple[str, str]] = field(default_factory=list)  # (name, purpose)
+
+
+class Live(Protocol):
+    objects: dict[str, LiveObject]  # by key
+
+
+# -- the kind ------------------------------------------------------------------------------
+
+
+class Kind:
+    """A resource kind. Subclasses set the class attributes and the abstract methods."""
+
+    name: ClassVar[str]  # "portal": kind in plans, address prefix
+    plural: ClassVar[str]  # "portals": manifest key, prune key, headings
+    fields: ClassVar[tuple[Field, ...]] = ()
+    list_endpoint: ClassVar[str]
+    prunable: ClassVar[bool] = False
+    # Fields that name the object (shown in creates, renames and deletes; not verified
+    # as values: the object's presence is).
+    identity_fields: ClassVar[tuple[str, ...]] = ()
+    # This kind's deletes are skipped when one of its creates failed: a replaced webhook
+    # is never deleted before its replacement exists.
+    deletes_need_creates: ClassVar[bool] = False
+    export_per_file: ClassVar[int | None] = None  # entries per file; None: one file
+
+    def field(self, name: str) -> Field:
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(name)
+
+    # -- manifest ---------------------------------------------------------------------
+
+    def build(self, entry: EntryContext) -> Any:
+        """The spec of a schema-checked entry, or None after reporting its problems."""
+        raise NotImplementedError
+
+    # -- live -------------------------------------------------------------------------
+
+    def needs_read(self, specs: Sequence[Any], prune: bool) -> bool:
+        return bool(specs) or prune
+
+    def read(self, reader: Reader, specs: Sequence[Any], prune: bool) -> Live:
+        """What a plan of these specs needs of the live account."""
+        raise NotImplementedError
+
+    def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
+        """The live objects with these keys (absent ones left out)."""
+        raise NotImplementedError
+
+    def live_from_json(self, data: Mapping[str, Any]) -> Live:
+        """The live state from an account in API shape (tests, fakes)."""
+        raise NotImplementedError
+
+    def parse(self, item: Mapping[str, object]) -> LiveObject:
+        """An API item as a live object: every field canonical."""
+        return {f.name: f.read(item) for f in self.fields}
+
+    # -- diff -------------------------------------------------------------------------
+
+    def diff(
+        self, specs: Sequence[Any], live: Any, prune: bool, options: PlanOptions
+    ) -> tuple[KindDiff, list[Problem]]:
+        raise NotImplementedError
+
+    def changes_of(self, wanted: Mapping[str, object], current: LiveObject) -> list[FieldChange]:
+        """The differing fields, in field-table order, of those the manifest writes."""
+        out = []
+        for f in self.fields:
+            if f.name in wanted:
+                diff = f.change(current.get(f.name), wanted[f.name])
+                if diff is not None:
+                    out.append(diff)
+        return out
+
+    def seen(self, wanted: Iterable[str] | Mapping[str, object], current: LiveObject) -> tuple:
+        """The live values of the named fields as the plan saw them (for staleness); for a
+        map field, only the keys wanted (pass a mapping to say which)."""
+        values = wanted if isinstance(wanted, Mapping) else dict.fromkeys(wanted)
+        return tuple(
+            (f.name, f.owned(current.get(f.name), values[f.name]))
+            for f in self.fields
+            if f.name in values
+        )
+
+    def observe_again(self, like: Observed, current: LiveObject | None) -> Observed:
+        """How `like`'s object looks now, by the same fields: equal to `like` when it has
+        not moved since the plan."""
+        if current is None:
+            return Observed(like.kind, like.key, None)
+        if like.fields is None:
+            return Observed(like.kind, like.key, ())  # absent then, present now
+        return Observed(like.kind, like.key, self.seen(dict(like.fields), current))
+
+    # -- apply ------------------------------------------------------------------------
+
+    def idempotent(self, change: Change, index: int) -> bool:
+        """Whether a call may be sent again blindly. A create's, a rename's or a delete's
+        lost answer is checked by reading first (a delete sent again after it acted gets
+        `success: false`)."""
+        call = change.calls[index]
+        return not ((change.creates and index == 0) or call.effect in ("rename", "delete"))
+
+    def took_effect(self, reader: Reader, call: Call) -> bool:
+        """Whether a create, rename or delete whose answer was lost happened, by reading."""
+        keys = [k for k in (call.target(), call.renamed_from()) if k]
+        live = self.reread(reader, keys)
+        if call.effect == "rename":
+            return call.target() in live and call.renamed_from() not in live
+        return (call.target() in live) != (call.effect == "delete")
+
+    def target_of(self, change: Change) -> str | None:
+        """The key of the object a change leaves behind (what verification reads)."""
+        return change.calls[-1].target()
+
+    def drift(self, change: Change, current: LiveObject | None) -> list[Drift]:
+        """Every field of an applied change that does not hold the value sent."""
+        if change.action == "delete":
+            return [] if current is None else [Drift(change.address, EXISTS, None, "present")]
+        if current is None:
+            return [Drift(change.address, EXISTS, "present", None)]
+        out = []
+        for fc in change.fields:
+            if fc.field in self.identity_fields:
+                continue
+            ok, actual = self.holds(fc, current)
+            if not ok:
+                out.append(Drift(change.address, fc.field, fc.after, actual))
+        return out
+
+    def holds(self, fc: FieldChange, current: LiveObject) -> tuple[bool, object]:
+        return self.field(fc.field).holds(current.get(fc.field), fc.after)
+
+    # -- export -----------------------------------------------------------------------
+
+    def export_read(self, reader: Reader) -> list[LiveObject]:
+        """Every live object of the account, for export."""
+        raise NotImplementedError
+
+    def export_note(self, span: str, total: int) -> str:
+        """Comment lines heading an export file: `span` says which entries it holds."""
+        if not self.prunable:
+            return ""
+        return (
+            "# prune is not written: an export describes objects. To delete live "
+            f"{self.plural} that no\n# manifest names, add `prune: {{{self.plural}: true}}` "
+            "yourself (see docs/manifest.md).\n"
+        )
+
+    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
+        """One manifest entry per object, as YAML text, in a stable order."""
+        raise NotImplementedError

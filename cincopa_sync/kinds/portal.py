@@ -1,0 +1,335 @@
+"""Portals: identified by subdomain; created, updated, renamed (`previously`), pruned."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS, ListShape
+from cincopa_sync.errors import Location, Problem
+from cincopa_sync.kinds.base import (
+    ExportSink,
+    Field,
+    Kind,
+    KindDiff,
+    LiveObject,
+    PlanOptions,
+    text,
+)
+from cincopa_sync.manifest.yamlwrite import comment, literal, quoted, writable
+from cincopa_sync.plan import Change, FieldChange, Observed, plain
+
+if TYPE_CHECKING:
+    from cincopa_sync.api.paging import Reader
+    from cincopa_sync.manifest.semantic import EntryContext
+
+SUBDOMAIN = ep.PORTAL_SUBDOMAIN
+SETTINGS = ep.PORTAL_SETTINGS
+STATUS = ep.PORTAL_STATUS
+_SHAPE: ListShape = ep.LISTS[ep.PORTAL_LIST]
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
+
+
+def _settings(value: object) -> dict[str, str]:
+    """Settings as the API stores them: every value a string."""
+    if not isinstance(value, Mapping):
+        return {}
+    return {str(k): _setting_text(v) for k, v in value.items()}
+
+
+def _setting_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+FIELDS = (
+    Field("name"),
+    Field("visibility"),
+    Field(SETTINGS, _settings, "map"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PortalSpec:
+    subdomain: str
+    previously: tuple[str, ...]
+    fields: Mapping[str, object]  # name, visibility, settings: only those written
+    location: Location
+
+    @property
+    def address(self) -> str:
+        return f"portal.{self.subdomain}"
+
+    def secrets(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+
+@dataclass
+class PortalLive:
+    objects: dict[str, LiveObject] = field(default_factory=dict)  # by subdomain
+    # portal.check answers for the names a plan would create or rename to
+    checks: dict[str, Mapping[str, object]] = field(default_factory=dict)
+
+
+class PortalKind(Kind):
+    name = "portal"
+    plural = "portals"
+    fields = FIELDS
+    list_endpoint = ep.PORTAL_LIST
+    prunable = True
+    identity_fields = (SUBDOMAIN,)
+
+    # -- manifest ---------------------------------------------------------------------
+
+    def build(self, entry: EntryContext) -> PortalSpec | None:
+        values = entry.entry
+        ok = self._claim(entry, entry.at(SUBDOMAIN), values[SUBDOMAIN], as_subdomain=True)
+        previously = values.get("previously", ())
+        for index, name in enumerate(previously):
+            where = entry.item_at(previously, index)
+            ok = self._claim(entry, where, name, as_subdomain=False) and ok
+        fields: dict[str, object] = {k: values[k] for k in ("name", "visibility") if k in values}
+        if SETTINGS in values:
+            settings = self._settings(entry, values[SETTINGS])
+            if settings is None:
+                ok = False
+            else:
+                fields[SETTINGS] = settings
+        if not ok:
+            return None
+        return PortalSpec(
+            values[SUBDOMAIN], tuple(previously), MappingProxyType(fields), entry.location
+        )
+
+    def _claim(
+        self, entry: EntryContext, where: Location, name: str, *, as_subdomain: bool
+    ) -> bool:
+        first = entry.claim("portal name", name, where, as_subdomain)
+        if first is None:
+            return True
+        earlier, earlier_as_subdomain = first
+        what = "portal subdomain" if as_subdomain and earlier_as_subdomain else "portal name"
+        entry.error(where, f"{what} {name} is declared twice: here and at {earlier}")
+        return False
+
+    def _settings(
+        self, entry: EntryContext, settings: Mapping[str, object]
+    ) -> MappingProxyType | None:
+        values: dict[str, str] = {}
+        ok = True
+        for key, value in settings.items():
+            if key in RESERVED_PORTAL_PARAMS:
+                own = key in ("name", "visibility", SUBDOMAIN)
+                hint = f": use the portal's own {key} key" if own else ""
+                entry.error(entry.key_of(settings, key), f"settings.{key} is not allowed{hint}")
+                ok = False
+            elif value.__class__ is str:
+                values[key] = value  # type: ignore[assignment]
+            elif value is True or value is False:
+                values[key] = "true" if value else "false"
+            else:  # a number, as written (1.10 stays "1.10")
+                values[key] = entry.written(settings, key)
+        return MappingProxyType(values) if ok else None
+
+    # -- live -------------------------------------------------------------------------
+
+    def parse(self, item: Mapping[str, object]) -> LiveObject:
+        portal = super().parse(item)
+        portal[SUBDOMAIN] = text(item.get(SUBDOMAIN))
+        portal[STATUS] = text(item.get(STATUS))
+        return portal
+
+    def read(self, reader: Reader, specs: Sequence[PortalSpec], prune: bool) -> PortalLive:
+        live = PortalLive(self.reread(reader, ()))
+        # Names a plan would create or rename to must be free, which only portal.check can
+        # tell (another account may own one).
+        names = sorted(s.subdomain for s in specs if s.subdomain not in live.objects)
+        answers = reader.map(lambda name: reader.client.call(ep.portal_check(name)), names)
+        live.checks = dict(zip(names, answers, strict=True))
+        return live
+
+    def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
+        items = reader.every(lambda n: ep.list_page(ep.PORTAL_LIST, None if n == 1 else n), _SHAPE)
+        return {str(p[SUBDOMAIN]): p for p in map(self.parse, items)}
+
+    def export_read(self, reader: Reader) -> list[LiveObject]:
+        return list(self.reread(reader, ()).values())
+
+    def live_from_json(self, data: Mapping[str, Any]) -> PortalLive:
+        live = PortalLive(
+            {str(p[SUBDOMAIN]): p for p in map(self.parse, data.get(self.plural, []))}
+        )
+        live.checks = {k: dict(v) for k, v in data.get("checks", {}).items()}
+        return live
+
+    # -- diff -------------------------------------------------------------------------
+
+    def diff(
+        self, specs: Sequence[PortalSpec], live: PortalLive, prune: bool, options: PlanOptions
+    ) -> tuple[KindDiff, list[Problem]]:
+        out, problems = KindDiff(), []
+        accounted: set[str] = set()  # live subdomains some manifest entry speaks for
+        portals = live.objects
+        for spec in specs:
+            old_names = [name for name in spec.previously if name in portals]
+            change: Change | None
+            if spec.subdomain in portals:
+                if old_names:
+                    problems.append(
+                        Problem(
+                            spec.location,
+                            f"portal {spec.subdomain!r} and its earlier name "
+                            f"{old_names[0]!r} both exist: remove one by hand or drop it from "
+                            "`previously`",
+                        )
+                    )
+                    continue
+                accounted.add(spec.subdomain)
+                change = self._update(spec, portals[spec.subdomain])
+            elif len(old_names) > 1:
+                problems.append(
+                    Problem(
+                        spec.location,
+                        f"several earlier names of portal {spec.subdomain!r} exist "
+                        f"({', '.join(old_names)}): cannot tell which to rename",
+                    )
+                )
+                continue
+            elif live.checks.get(spec.subdomain, {}).get(ep.PORTAL_CHECK_AVAILABLE, True) is False:
+                problems.append(
+                    Problem(
+                        spec.location,
+                        f"portal subdomain {spec.subdomain!r} is taken by another account",
+                    )
+                )
+                continue
+            elif old_names:
+                accounted.add(old_names[0])
+                change = self._rename(spec, old_names[0], portals[old_names[0]])
+            else:
+                change = self._create(spec)
+            if change is not None:
+                out.changes.append(change)
+        unmanaged = sorted(set(portals) - accounted)
+        if not prune:
+            out.unmanaged = len(unmanaged)
+            return out, problems
+        out.live_count = len(portals)
+        for name in unmanaged:
+            out.changes.append(
+                Change(
+                    f"portal.{name}",
+                    self.name,
+                    "delete",
+                    (FieldChange(SUBDOMAIN, name, None),),
+                    (ep.portal_remove(name),),
+                    notes=("no manifest names it and prune.portals is on",),
+                    observed=(Observed(self.name, name, ()),),
+                )
+            )
+        return out, problems
+
+    def _update(self, spec: PortalSpec, current: LiveObject) -> Change | None:
+        diffs = self.changes_of(spec.fields, current)
+        if not diffs:
+            return None
+        return Change(
+            spec.address,
+            self.name,
+            "update",
+            tuple(diffs),
+            (ep.portal_set(spec.subdomain, {d.field: d.after for d in diffs}),),
+            spec.location,
+            _reactivation(current),
+            observed=(Observed(self.name, spec.subdomain, self.seen(spec.fields, current)),),
+        )
+
+    def _rename(self, spec: PortalSpec, old: str, current: LiveObject) -> Change:
+        diffs = self.changes_of(spec.fields, current)
+        calls = [ep.portal_rename(old, spec.subdomain)]
+        if diffs:
+            calls.append(ep.portal_set(spec.subdomain, {d.field: d.after for d in diffs}))
+        seen = (
+            Observed(self.name, old, self.seen(spec.fields, current)),
+            Observed(self.name, spec.subdomain, None),
+        )
+        return Change(
+            spec.address,
+            self.name,
+            "rename",
+            (FieldChange(SUBDOMAIN, old, spec.subdomain), *diffs),
+            tuple(calls),
+            spec.location,
+            _reactivation(current) if diffs else (),
+            observed=seen,
+        )
+
+    def _create(self, spec: PortalSpec) -> Change:
+        fields = [FieldChange(SUBDOMAIN, None, spec.subdomain)]
+        fields += [
+            FieldChange(f.name, None, plain(spec.fields[f.name]))
+            for f in self.fields
+            if f.name in spec.fields and spec.fields[f.name] not in (None, {})
+        ]
+        return Change(
+            spec.address,
+            self.name,
+            "create",
+            tuple(fields),
+            (ep.portal_set(spec.subdomain, dict(spec.fields)),),
+            spec.location,
+            creates=True,
+            observed=(Observed(self.name, spec.subdomain, None),),
+        )
+
+    # -- export -----------------------------------------------------------------------
+
+    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
+        entries = []
+        for portal in sorted(objects, key=lambda p: str(p[SUBDOMAIN])):
+            entry, why = _entry(portal)
+            if entry is None:
+                sink.skipped.append(why)
+            else:
+                entries.append(entry)
+        return entries
+
+
+def _reactivation(current: LiveObject) -> tuple[str, ...]:
+    """portal.set makes a ceased portal active again: a plan that writes one says so."""
+    status = current.get(STATUS)
+    if status and status != ep.PORTAL_ACTIVE:
+        return (f"the portal is {status}: writing it makes it active again",)
+    return ()
+
+
+def _entry(portal: LiveObject) -> tuple[str | None, str]:
+    subdomain = str(portal[SUBDOMAIN])
+    settings: dict[str, str] = dict(portal.get(SETTINGS) or {})  # type: ignore[call-overload]
+    if not _DNS_LABEL.match(subdomain):
+        return None, f"portal {subdomain!r}: the subdomain is not a DNS label a manifest accepts"
+    texts = [portal.get("name"), *settings, *settings.values()]
+    if not all(writable(v) for v in texts if isinstance(v, str)):
+        return None, f"portal {subdomain}: holds text that is not valid Unicode"
+    reserved = sorted(set(settings) & RESERVED_PORTAL_PARAMS)
+    if reserved:
+        return None, f"portal {subdomain}: settings {reserved} are not allowed in a manifest"
+    lines = [f"  - subdomain: {literal(subdomain)}"]
+    status = str(portal.get(STATUS) or ep.PORTAL_ACTIVE)
+    if status != ep.PORTAL_ACTIVE:
+        # Manifests do not manage status, but a reviewer should know, and that any
+        # portal.set (a later change to this entry) makes a ceased portal active again.
+        note = f"status: {status} (not managed; any change to this portal makes it active)"
+        lines.append("    " + comment(note))
+    lines.append(f"    name: {literal(str(portal.get('name') or ''))}")
+    if portal.get("visibility") in ("public", "private"):
+        lines.append(f"    visibility: {literal(str(portal['visibility']))}")
+    if settings:
+        lines.append("    settings:")
+        lines += [f"      {quoted(k)}: {literal(settings[k])}" for k in sorted(settings)]
+    return "\n".join(lines) + "\n", ""

@@ -1,0 +1,336 @@
+"""Webhooks: identified by URL (a Slack one is itself a secret); keys are write-only."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.endpoints import ListShape
+from cincopa_sync.errors import Location, Problem
+from cincopa_sync.kinds.base import (
+    ExportSink,
+    Field,
+    Kind,
+    KindDiff,
+    LiveObject,
+    PlanOptions,
+    flag,
+    text,
+)
+from cincopa_sync.manifest.yamlwrite import comment, flow_list, literal, quoted, reference, writable
+from cincopa_sync.plan import Change, FieldChange, Observed, plain
+from cincopa_sync.shown import NONE, SENSITIVE, SET
+
+if TYPE_CHECKING:
+    from cincopa_sync.api.paging import Reader
+    from cincopa_sync.manifest.semantic import EntryContext
+
+URL = "url"
+TYPE = "type"
+EVENTS = "events"
+SECURITY_KEY = "security_key"
+HAS_KEY = "has_security_key"
+HTTP, SLACK = "http", "slack"
+WEBHOOK_TYPES = (HTTP, SLACK)
+DEFAULT_WEBHOOK_TYPE = HTTP
+_SHAPE: ListShape = ep.LISTS[ep.WEBHOOK_LIST]
+
+# Event names from Cincopa's guide and integrations.
+KNOWN_EVENTS = frozenset(
+    (
+        "gallery.created",
+        "gallery.updated",
+        "gallery.deleted",
+        "gallery.synced",
+        "gallery.claim",
+        "gallery.sync",
+        "asset.uploaded",
+        "asset.updated",
+        "asset.deleted",
+        "asset.synced",
+        "account.traffic_usage",
+        "account.settings",
+        "lead.created",
+    )
+)
+# Namespace wildcards; the guide really writes `leads.*` next to `lead.created`.
+EVENT_WILDCARDS = frozenset(("gallery.*", "asset.*", "account.*", "leads.*", "analytics.*"))
+
+FIELDS = (
+    Field(TYPE, lambda v: text(v) or DEFAULT_WEBHOOK_TYPE, wire=ep.HOOK_TYPE),
+    Field(EVENTS, ep.parse_list, "set", wire=ep.HOOK_EVENTS),  # a comma list, like tags
+    Field(HAS_KEY, flag, wire=ep.HOOK_HAS_KEY),  # whether a (write-only) key is set
+)
+
+
+def mask_url(url: str) -> str:
+    """Keep scheme and host of a secret URL, hide the rest, and stay distinct per URL."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+    return f"{scheme}://{host}/({SENSITIVE.strip('()')}:{digest})"
+
+
+def webhook_address(url: str, *, secret: bool) -> str:
+    return f"webhook.{mask_url(url) if secret else url}"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSpec:
+    url: str
+    type: str  # HTTP | SLACK
+    events: frozenset[str]
+    security_key: str | None = field(repr=False)  # None: the manifest manages no key
+    location: Location
+    # (field, the value as written, e.g. "${CINCOPA_HOOK_KEY}") for each secret field;
+    # "" when the secret is written out in the manifest itself.
+    secret_templates: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    @property
+    def url_is_secret(self) -> bool:
+        # A Slack incoming-webhook URL carries its own credential.
+        return self.type == SLACK
+
+    @property
+    def address(self) -> str:
+        return webhook_address(self.url, secret=self.url_is_secret)
+
+    def secrets(self) -> tuple[tuple[str, str], ...]:
+        values = {SECURITY_KEY: self.security_key, URL: self.url}
+        return tuple((values[name], t) for name, t in self.secret_templates if values[name])
+
+
+@dataclass
+class WebhookLive:
+    objects: dict[str, LiveObject] = field(default_factory=dict)  # by URL
+
+
+class WebhookKind(Kind):
+    name = "webhook"
+    plural = "webhooks"
+    fields = FIELDS
+    list_endpoint = ep.WEBHOOK_LIST
+    prunable = True
+    identity_fields = (URL,)
+    deletes_need_creates = True
+
+    # -- manifest ---------------------------------------------------------------------
+
+    def build(self, entry: EntryContext) -> WebhookSpec | None:
+        values = entry.entry
+        url = values[URL]
+        kind = values.get(TYPE, DEFAULT_WEBHOOK_TYPE)
+        secret = kind == SLACK
+        shown = mask_url(url) if secret else url
+        ok = True
+        here = entry.at(URL)
+        parts = urlsplit(url)
+        if parts.scheme.lower() != "https" or not parts.netloc:
+            entry.error(here, f"webhook url must be an https:// URL, got {shown!r}")
+            ok = False
+        first = entry.claim("webhook url", url, here, secret)
+        if first is not None:
+            where, first_secret = first
+            if first_secret:
+                shown = mask_url(url)
+            entry.error(here, f"webhook url {shown} is declared twice: here and at {where}")
+            ok = False
+        key = values.get(SECURITY_KEY)
+        if secret and key is not None:
+            entry.error(
+                entry.key_at(SECURITY_KEY), "security_key is not used by slack webhooks: remove it"
+            )
+            ok = False
+        events = values[EVENTS]
+        for index, event in enumerate(events):
+            if event in KNOWN_EVENTS or event in EVENT_WILDCARDS:
+                continue
+            where = entry.item_at(events, index)
+            if event.strip() == "" or "," in event:
+                problem = "is empty" if not event.strip() else "contains a comma"
+                entry.error(where, f"event {event!r} {problem}: write one event name per item")
+                ok = False
+                continue
+            message = f"unknown webhook event {event!r}"
+            close = difflib.get_close_matches(event, sorted(KNOWN_EVENTS | EVENT_WILDCARDS), 1)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+            entry.warn(where, message)
+        if not ok:
+            return None
+        # Where each secret came from, as written: `${NAME}` templates let a saved plan
+        # resolve it again at apply time; a secret written out in the file has none.
+        sources = []
+        if key is not None:
+            sources.append((SECURITY_KEY, entry.template(SECURITY_KEY)))
+        if secret:
+            sources.append((URL, entry.template(URL)))
+        return WebhookSpec(url, kind, frozenset(events), key, entry.location, tuple(sources))
+
+    # -- live -------------------------------------------------------------------------
+
+    def parse(self, item: Mapping[str, object]) -> LiveObject:
+        hook = super().parse(item)
+        hook[URL] = text(item.get(ep.HOOK_URL))
+        return hook
+
+    def read(self, reader: Reader, specs: Sequence[WebhookSpec], prune: bool) -> WebhookLive:
+        return WebhookLive(self.reread(reader, ()))
+
+    def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
+        items = reader.every(lambda n: ep.list_page(ep.WEBHOOK_LIST, None if n == 1 else n), _SHAPE)
+        return {str(h[URL]): h for h in map(self.parse, items)}
+
+    def export_read(self, reader: Reader) -> list[LiveObject]:
+        return list(self.reread(reader, ()).values())
+
+    def live_from_json(self, data: Mapping[str, Any]) -> WebhookLive:
+        return WebhookLive({str(h[URL]): h for h in map(self.parse, data.get(self.plural, []))})
+
+    # -- diff -------------------------------------------------------------------------
+
+    def diff(
+        self, specs: Sequence[WebhookSpec], live: WebhookLive, prune: bool, options: PlanOptions
+    ) -> tuple[KindDiff, list[Problem]]:
+        out = KindDiff()
+        for spec in specs:
+            current = live.objects.get(spec.url)
+            change = self._create(spec) if current is None else self._update(spec, current, options)
+            if change is not None:
+                out.changes.append(change)
+        if out.changes and any(s.security_key for s in specs):  # said when it matters
+            out.notes.append(
+                "security keys cannot be read back: a key is written when a hook has none, "
+                "whenever its hook is written anyway, and for every hook with --resend-secrets"
+            )
+        named = {s.url for s in specs}
+        unmanaged = sorted(set(live.objects) - named)
+        if not prune:
+            out.unmanaged = len(unmanaged)
+            return out, []
+        out.live_count = len(live.objects)
+        for url in unmanaged:
+            slack = live.objects[url].get(TYPE) == SLACK
+            out.changes.append(
+                Change(
+                    webhook_address(url, secret=slack),
+                    self.name,
+                    "delete",
+                    (FieldChange(URL, mask_url(url) if slack else url, None, sensitive=slack),),
+                    (ep.webhook_delete(url, slack=slack),),
+                    notes=("no manifest names it and prune.webhooks is on",),
+                    observed=(Observed(self.name, url, ()),),
+                )
+            )
+        return out, []
+
+    def _call(self, spec: WebhookSpec) -> ep.Call:
+        return ep.webhook_set(spec.url, spec.events, spec.security_key, slack=spec.type == SLACK)
+
+    def _create(self, spec: WebhookSpec) -> Change:
+        fields = [
+            FieldChange(
+                URL, None, spec.address.removeprefix("webhook."), sensitive=spec.url_is_secret
+            ),
+            FieldChange(TYPE, None, spec.type),
+            FieldChange(EVENTS, None, plain(spec.events)),
+        ]
+        if spec.security_key:
+            fields.append(FieldChange(SECURITY_KEY, None, SENSITIVE, sensitive=True))
+        return Change(
+            spec.address,
+            self.name,
+            "create",
+            tuple(fields),
+            (self._call(spec),),
+            spec.location,
+            creates=True,
+            observed=(Observed(self.name, spec.url, None),),
+        )
+
+    def _update(
+        self, spec: WebhookSpec, current: LiveObject, options: PlanOptions
+    ) -> Change | None:
+        diffs = self.changes_of({TYPE: spec.type, EVENTS: spec.events}, current)
+        notes = []
+        if spec.security_key and spec.type == HTTP:
+            if not current.get(HAS_KEY):
+                diffs.append(FieldChange(SECURITY_KEY, NONE, SENSITIVE, sensitive=True))
+            elif options.resend_secrets:
+                diffs.append(FieldChange(SECURITY_KEY, SET, SENSITIVE, sensitive=True))
+                notes.append("the key is sent again (--resend-secrets)")
+            elif diffs:
+                notes.append("the key cannot be compared; it is sent with the hook")
+        if not diffs:
+            return None
+        return Change(
+            spec.address,
+            self.name,
+            "update",
+            tuple(diffs),
+            (self._call(spec),),
+            spec.location,
+            tuple(notes),
+            observed=(Observed(self.name, spec.url, self.seen([TYPE, EVENTS, HAS_KEY], current)),),
+        )
+
+    # -- apply ------------------------------------------------------------------------
+
+    def holds(self, fc: FieldChange, current: LiveObject) -> tuple[bool, object]:
+        if fc.field == SECURITY_KEY:  # write-only: the list says only whether one is set
+            return bool(current.get(HAS_KEY)), NONE
+        return super().holds(fc, current)
+
+    # -- export -----------------------------------------------------------------------
+
+    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
+        """The entries by URL; a key as CINCOPA_HOOK_KEY_<N>, a Slack URL as
+        SLACK_WEBHOOK_URL_<N>, numbered in file order, both noted in `sink.variables`."""
+        entries = []
+        for hook in sorted(objects, key=lambda h: str(h[URL])):
+            entry, why = _entry(hook, sink.variables)
+            if entry is None:
+                sink.skipped.append(why)
+            else:
+                entries.append(entry)
+        return entries
+
+
+def _entry(hook: LiveObject, variables: list[tuple[str, str]]) -> tuple[str | None, str]:
+    url, kind = str(hook[URL]), str(hook.get(TYPE) or HTTP)
+    events = sorted(hook.get(EVENTS) or ())  # type: ignore[call-overload]
+    slack = kind == SLACK
+    # For messages and comments: masked when secret, line breaks escaped.
+    shown = comment(mask_url(url) if slack else url)[2:]
+    parts = urlsplit(url) if writable(url) else None
+    if parts is None or parts.scheme.lower() != "https" or not parts.netloc:
+        return None, f"webhook {shown}: a manifest takes only https:// URLs"
+    if kind not in WEBHOOK_TYPES:
+        return None, f"webhook {shown}: type {kind!r} is not one a manifest knows"
+    if not events:
+        return None, f"webhook {shown}: it has no events (a manifest needs at least one)"
+    if not all(writable(e) for e in events):
+        return None, f"webhook {shown}: holds text that is not valid Unicode"
+    events_text = f"    events: {flow_list(events)}"
+    if slack:
+        name = f"SLACK_WEBHOOK_URL_{sum(v.startswith('SLACK_') for v, _ in variables) + 1}"
+        variables.append((name, f"the URL of the Slack webhook {shown}"))
+        lines = [
+            "  " + comment(f"a Slack webhook's URL is a secret: set {name} to the URL of {shown}"),
+            f"  - url: {reference(name)}",
+            f"    type: {quoted(SLACK)}",
+            events_text,
+        ]
+        return "\n".join(lines) + "\n", ""
+    lines = [f"  - url: {literal(url)}", events_text]
+    if hook.get(HAS_KEY):
+        name = f"CINCOPA_HOOK_KEY_{sum(v.startswith('CINCOPA_') for v, _ in variables) + 1}"
+        variables.append((name, f"the security key of the webhook {shown}"))
+        lines.append("    " + comment(f"the API never returns a key: set {name} to this one"))
+        lines.append(f"    security_key: {reference(name)}")
+    return "\n".join(lines) + "\n", ""

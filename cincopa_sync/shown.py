@@ -1,0 +1,32 @@
+"""How values are shown to people, in every output: placeholders and quoting.
+
+A placeholder is a plain string for a value that cannot or must not be shown. A real
+value is always shown quoted ("(none)" with quotes is a caption that reads so), a
+placeholder never is, so the two cannot be confused.
+"""
+
+from __future__ import annotations
+
+import json
+
+SENSITIVE = "(sensitive)"  # a secret: a security key, a Slack URL
+NONE = "(none)"  # absent: no value, no object, no key
+SET = "(set)"  # present but unreadable: a write-only key the API says exists
+
+PLACEHOLDERS = frozenset({SENSITIVE, NONE, SET})
+
+
+def show_value(value: object, *, sensitive: bool = False) -> str:
+    """A value for people: strings quoted (escapes visible), absent as (none); a sensitive
+    value only as a placeholder."""
+    if value is None:
+        return NONE
+    if sensitive:
+        return value if value in PLACEHOLDERS else SENSITIVE  # type: ignore[return-value]
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(show_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
