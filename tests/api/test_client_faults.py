@@ -274,3 +274,24 @@ def test_portal_and_webhook_lists_follow_items_data_should_they_page():
     assert [p["subdomain"] for p in portals] == ["p1", "p2"]
     assert "page" not in script.requests[0].url.params  # one plain call when it does not page
     assert script.requests[1].url.params["page"] == "2"
+
+
+def test_a_body_that_does_not_decode_is_retried_like_any_garbled_answer():
+    sent = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        if len(sent) == 1:  # announced as gzip, but it is not: httpx cannot decode it
+            garbled = httpx.ByteStream(b"not gzip at all")
+            return httpx.Response(200, stream=garbled, headers={"Content-Encoding": "gzip"})
+        return httpx.Response(200, json={"success": True, "portals": []})
+
+    client = CincopaClient(
+        "http://api.test/v2/",
+        "tok",
+        transport=httpx.MockTransport(answer),
+        policy=RetryPolicy(),
+        sleep=lambda s: None,
+    )
+    assert read_kind(client, "portal") == []
+    assert client.sent["portal.list"] == 2

@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
+from support import REPO, invoke
 
 from cincopa_sync.cli import cli
 
-REPO = Path(__file__).resolve().parents[2]
 GITHUB = REPO / "examples" / "ci" / "github-actions.yml"
 GITLAB = REPO / "examples" / "ci" / "gitlab-ci.yml"
 DOC = REPO / "docs" / "ci.md"
@@ -86,7 +85,7 @@ def recipe_invocations() -> list[tuple[str, list[str]]]:
 
 @cache
 def help_of(command: str) -> str:
-    result = CliRunner().invoke(cli, [command, "--help"], catch_exceptions=False)
+    result = invoke(command, "--help")
     assert result.exit_code == 0, f"{command} --help: {result.output}"
     return result.output
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
-
-from cincopa_sync.cli import cli
+from support import invoke
 
 
 def ping(token: str):
-    return CliRunner().invoke(cli, ["ping", "--emulator"], env={"CINCOPA_API_TOKEN": token})
+    return invoke("ping", "--emulator", env={"CINCOPA_API_TOKEN": token})
 
 
 def test_a_real_token_in_the_environment_is_never_sent_to_the_emulator():
@@ -52,6 +50,6 @@ def test_the_emulator_command_serves_the_demo_account_to_any_http_client():
 
 
 def test_a_bad_fault_spec_is_invalid_input():
-    result = CliRunner().invoke(cli, ["emulator", "--faults", "asset.list=teapot"])
+    result = invoke("emulator", "--faults", "asset.list=teapot")
     assert result.exit_code == 3
     assert "teapot" in result.stderr

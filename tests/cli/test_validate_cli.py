@@ -5,15 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import httpx
 import pytest
-from click.testing import CliRunner
+from support import REPO, invoke
 
-from cincopa_sync.cli import cli
-
-REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "tests" / "manifest" / "cases"
 
 
@@ -26,7 +22,7 @@ def no_network(monkeypatch):
 
 
 def run(*args: str, env: dict | None = None):
-    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return invoke(*args, env=env)
 
 
 def test_examples_are_valid():

@@ -12,9 +12,14 @@ from typing import Any
 
 import pytest
 from click.testing import Result
+from support import EXAMPLES, TOKEN, invoke
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "manifests"
+from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.emulator import Emulator, serve
+from cincopa_sync.engine.apply import apply_plan
+from cincopa_sync.plan import Change, FieldChange, make_plan
+
 NO_CHANGES = "No changes. The account matches the manifests.\n"
 
 
@@ -289,3 +294,43 @@ def test_a_lost_answer_is_checked_by_reading_not_repeated(
     assert len(endpoints) == sum(len(c["calls"]) for c in plan["changes"])
     served.emulator.set_faults(None)
     assert_converged(run, pruning_manifests, *served.args, env=served.env)
+
+
+def test_an_unexpected_error_in_a_worker_fails_its_change_instead_of_losing_it(monkeypatch):
+    em = Emulator({"assets": [{"rid": "R1"}, {"rid": "R2"}]})
+    client = CincopaClient("http://em/v2/", "emulator-token", transport=em.transport())
+    changes = [
+        Change(
+            f"asset.{rid}",
+            "asset",
+            "update",
+            (FieldChange("caption", "", "x"),),
+            (ep.asset_set_meta(rid, {"caption": "x"}),),
+        )
+        for rid in ("R1", "R2")
+    ]
+    real = client.call
+
+    def flaky(call, **kw):
+        if call.param("rid") == "R2":
+            raise RuntimeError("a bug of ours")
+        return real(call, **kw)
+
+    monkeypatch.setattr(client, "call", flaky)
+    report = apply_plan(client, make_plan(changes))
+    statuses = {o.change.address: o.status for o in report.outcomes}
+    assert statuses == {"asset.R1": "applied", "asset.R2": "failed"}
+    assert "internal error" in report.by_status("failed")[0].message
+    assert report.exit_code == 5
+
+
+def test_a_plan_that_writes_a_ceased_portal_says_it_comes_back(tmp_path):
+    manifest = tmp_path / "p.yaml"
+    manifest.write_text("portals:\n  - subdomain: old-archive\n    name: Renamed\n")
+    seed = {"portals": [{"subdomain": "old-archive", "name": "Old", "status": "ceased"}]}
+    with serve(Emulator(seed)) as server:
+        result = invoke(
+            "plan", manifest, "--api-url", server.base_url, env={"CINCOPA_API_TOKEN": TOKEN}
+        )
+    assert result.exit_code == 0, result.output
+    assert "# the portal is ceased: writing it makes it active again" in result.stdout

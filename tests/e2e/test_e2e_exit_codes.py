@@ -1,4 +1,4 @@
-"""The exit-code table of design §2, command by command, with what each failure prints."""
+"""The exit-code table (README, cli/app.py), command by command, with what each failure prints."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "manifests"
+from support import EXAMPLES, invoke
 
 
 def test_plan_detailed_exitcode_2_then_0(run: Callable[..., Result], served: Any) -> None:
@@ -142,3 +140,15 @@ def test_an_api_error_while_planning_exits_1(run: Callable[..., Result], served:
     assert result.stderr.endswith("error: webhook.list: the webhook service is down\n")
     assert "internal error" not in result.stderr
     assert result.stdout == ""
+
+
+def test_unwritable_outputs_and_a_damaged_emulator_state_are_invalid_input(tmp_path):
+    examples = EXAMPLES
+    secrets = {"CINCOPA_HOOK_KEY": "k", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/x/y"}
+    out = invoke("plan", examples, "--emulator", "--out", tmp_path / "no" / "p.json", env=secrets)
+    assert out.exit_code == 3, out.output
+    assert "cannot write" in out.stderr
+    (tmp_path / "state.json").write_text("{ not json")
+    state = invoke("plan", examples, "--emulator", "--emulator-state", tmp_path / "state.json")
+    assert state.exit_code == 3, state.output
+    assert "--emulator-state" in state.stderr

@@ -1,4 +1,4 @@
-"""Ctrl-C during apply (design §4): no new call starts, the report says what happened,
+"""Ctrl-C during apply: no new call starts, the report says what happened,
 exit 130, and a later apply finishes the job. Driven through apply_plan's stop event, so
 no signal and no timing are involved."""
 

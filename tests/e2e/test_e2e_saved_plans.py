@@ -1,4 +1,4 @@
-"""Saved plans (`plan --out`, `apply --plan`) and the delete safety of design §3."""
+"""Saved plans (`plan --out`, `apply --plan`) and the delete safety threshold."""
 
 from __future__ import annotations
 
@@ -12,23 +12,9 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from click.testing import Result
+from support import EXAMPLES, Served, invoke
 
 from cincopa_sync.emulator import Emulator, serve
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "manifests"
-
-
-class Served:
-    """An emulator on a loopback port, as the CLI sees it (like conftest's `served`)."""
-
-    def __init__(self, emulator: Emulator, url: str) -> None:
-        self.emulator, self.url = emulator, url
-        self.args = ["--api-url", url]
-        self.env = {"CINCOPA_API_TOKEN": "emulator-token"}
-
-    def writes(self) -> list[tuple[str, dict[str, str]]]:
-        return [(c.endpoint, dict(c.params)) for c in self.emulator.writes()]
-
 
 HOOK_KEY = "demo-key-not-secret"
 SLACK = "https://hooks.slack.com/services/T0000/B0000/demo"
@@ -281,3 +267,23 @@ def test_markdown_format_and_the_github_step_summary(run, served, tmp_path):
         "plan", EXAMPLES, "--format", "markdown", *served.args, env={**served.env, **SECRETS}
     )
     assert markdown.stdout == appended.removeprefix("earlier step\n")
+
+
+def test_a_targeted_saved_plan_needs_only_its_own_secrets_and_keeps_its_notes(tmp_path):
+    examples = EXAMPLES
+    secrets = {"CINCOPA_HOOK_KEY": "k1", "SLACK_WEBHOOK_URL": "https://hooks.slack.com/x/y"}
+    state, path = tmp_path / "state.json", tmp_path / "p.json"
+    made = invoke(
+        "plan", examples, "--emulator", "--emulator-state", state, "--out", path, env=secrets
+    )
+    assert made.exit_code == 0, made.output
+    assert json.loads(path.read_text())["notes"]  # the security-key note travels with it
+    # no secret variable set: the portal changes need none
+    result = invoke(
+        "apply", "--plan", path, "--target", "portal.*", "--emulator", "--emulator-state", state
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 applied, 0 failed, 0 skipped" in result.stdout
+    whole = invoke("apply", "--plan", path, "--emulator", "--emulator-state", state)
+    assert whole.exit_code == 3  # the webhook changes do need theirs
+    assert "CINCOPA_HOOK_KEY" in whole.stderr

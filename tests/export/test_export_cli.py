@@ -6,9 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
+from support import EXAMPLES
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "manifests"
 # What the demo uses (examples/manifests/webhooks.yaml defaults, demo-account.json).
 DEMO_HOOK_KEY = "demo-key-not-secret"
 DEMO_SLACK_URL = "https://hooks.slack.com/services/T0000/B0000/demo"

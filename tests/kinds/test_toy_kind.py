@@ -246,7 +246,7 @@ def test_a_kind_registered_here_goes_through_the_whole_engine(
     assert make_plan_for(desired, read_live(client, desired)).empty  # converged
 
     api.gizmos["g4"]["color"] = "grey"  # the account moved since the saved plan
-    with pytest.raises(Refused, match="gizmo.g1: sizes is now"):
+    with pytest.raises(Refused, match=r"gizmo\.g1: sizes is now"):
         stale_objects(client, saved)
 
 

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import EXAMPLES
 
 from cincopa_sync.errors import InvalidInput, Location
 from cincopa_sync.kinds.asset import AssetSpec
 from cincopa_sync.manifest import load_manifests, loader, yamlload
-
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples" / "manifests"
 
 DESIGN_EXAMPLE = """\
 version: 1

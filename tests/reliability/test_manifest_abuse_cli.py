@@ -13,12 +13,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from reliability_helpers import Served
+from support import REPO
 
 from cincopa_sync.engine.export import MAX_EXPORT_FILE_BYTES
 from cincopa_sync.kinds import get
 from cincopa_sync.manifest import loader, yamlload
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def billion_laughs(path: Path) -> Path:

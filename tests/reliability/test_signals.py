@@ -26,11 +26,11 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from reliability_helpers import TOKEN, Served
+from support import REPO
 
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.emulator.server import EmulatorServer
 
-REPO = Path(__file__).resolve().parents[2]
 RIDS = [f"SIG{n:09d}" for n in range(1, 13)]
 MANIFEST = "assets:\n" + "".join(f"  - rid: {rid}\n    caption: after\n" for rid in RIDS)
 SLOW = 0.5  # seconds between a set_meta acting and its answer
