@@ -1,4 +1,4 @@
-"""The `cincopa-sync` group: exit codes of design §2 for every error, click's included."""
+"""The `cincopa-sync` group: one exit-code table for every error, click's included."""
 
 from __future__ import annotations
 

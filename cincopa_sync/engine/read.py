@@ -15,7 +15,6 @@ from typing import Any, TypeVar
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE, Reader
 from cincopa_sync.kinds import get, kinds
-from cincopa_sync.kinds.base import LiveObject
 from cincopa_sync.manifest.model import DesiredState
 
 T = TypeVar("T")
@@ -72,11 +71,3 @@ def read_live(
             for k in wanted
         }
         return LiveState({name: future.result() for name, future in futures.items()})
-
-
-def reread(
-    client: CincopaClient, kind: str, keys: Iterable[str], *, parallelism: int = 8
-) -> dict[str, LiveObject]:
-    """The live objects of one kind with these keys (absent ones left out)."""
-    with reader_for(client, parallelism) as reader:
-        return get(kind).reread(reader, keys)

@@ -77,6 +77,7 @@ class AssetLive:
 class AssetKind(Kind):
     name = "asset"
     plural = "assets"
+    key = RID
     fields = FIELDS
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
@@ -299,15 +300,8 @@ class AssetKind(Kind):
             "# remove a field's line to stop managing it (assets are never created or deleted).\n"
         )
 
-    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
-        entries = []
-        for asset in sorted(objects, key=lambda a: str(a[RID])):
-            text, why = _entry(asset)
-            if text is None:
-                sink.skipped.append(why)
-            else:
-                entries.append(text)
-        return entries
+    def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
+        return _entry(obj)
 
 
 # Written in this order; thumb_attached_rid only when set (see _entry).

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
@@ -169,6 +170,7 @@ class Kind:
 
     name: ClassVar[str]  # "portal": kind in plans, address prefix
     plural: ClassVar[str]  # "portals": manifest key, prune key, headings
+    key: ClassVar[str]  # the live object's field that identifies it ("subdomain")
     fields: ClassVar[tuple[Field, ...]] = ()
     list_endpoint: ClassVar[str]
     prunable: ClassVar[bool] = False
@@ -213,11 +215,39 @@ class Kind:
         """An API item as a live object: every field canonical."""
         return {f.name: f.read(item) for f in self.fields}
 
+    def by_key(self, objects: Iterable[LiveObject]) -> dict[str, LiveObject]:
+        return {str(obj[self.key]): obj for obj in objects}
+
+    def whole_listing(self, reader: Reader) -> dict[str, LiveObject]:
+        """Every object, for a kind whose list endpoint answers in one call (its pages are
+        followed should items_data ever say it pages)."""
+        endpoint = self.list_endpoint
+        items = reader.every(
+            lambda n: ep.list_page(endpoint, None if n == 1 else n), ep.LISTS[endpoint]
+        )
+        return self.by_key(map(self.parse, items))
+
     # -- diff -------------------------------------------------------------------------
 
     def diff(
         self, specs: Sequence[Any], live: Any, prune: bool, options: PlanOptions
     ) -> tuple[KindDiff, list[Problem]]:
+        raise NotImplementedError
+
+    def prune(
+        self, out: KindDiff, objects: Mapping[str, LiveObject], named: set[str], on: bool
+    ) -> None:
+        """The live objects no manifest names: counted as left alone, or (prune on)
+        deleted, one `delete_change` each, in key order."""
+        unmanaged = sorted(set(objects) - named)
+        if not on:
+            out.unmanaged = len(unmanaged)
+            return
+        out.live_count = len(objects)
+        out.changes += [self.delete_change(key, objects[key]) for key in unmanaged]
+
+    def delete_change(self, key: str, current: LiveObject) -> Change:
+        """The change that deletes a live object (a prunable kind's)."""
         raise NotImplementedError
 
     def changes_of(self, wanted: Mapping[str, object], current: LiveObject) -> list[FieldChange]:
@@ -305,5 +335,17 @@ class Kind:
         )
 
     def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
-        """One manifest entry per object, as YAML text, in a stable order."""
+        """One manifest entry per object, as YAML text, in key order; an object no
+        manifest could describe is left out, and why goes to `sink.skipped`."""
+        entries = []
+        for obj in sorted(objects, key=lambda o: str(o[self.key])):
+            text, why = self.export_entry(obj, sink)
+            if text is None:
+                sink.skipped.append(why)
+            else:
+                entries.append(text)
+        return entries
+
+    def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
+        """One object's entry, or None and why it was left out."""
         raise NotImplementedError

@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from cincopa_sync.api import endpoints as ep
-from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS, ListShape
+from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.kinds.base import (
     ExportSink,
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 SUBDOMAIN = ep.PORTAL_SUBDOMAIN
 SETTINGS = ep.PORTAL_SETTINGS
 STATUS = ep.PORTAL_STATUS
-_SHAPE: ListShape = ep.LISTS[ep.PORTAL_LIST]
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
@@ -79,6 +78,7 @@ class PortalLive:
 class PortalKind(Kind):
     name = "portal"
     plural = "portals"
+    key = SUBDOMAIN
     fields = FIELDS
     list_endpoint = ep.PORTAL_LIST
     prunable = True
@@ -154,16 +154,13 @@ class PortalKind(Kind):
         return live
 
     def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
-        items = reader.every(lambda n: ep.list_page(ep.PORTAL_LIST, None if n == 1 else n), _SHAPE)
-        return {str(p[SUBDOMAIN]): p for p in map(self.parse, items)}
+        return self.whole_listing(reader)
 
     def export_read(self, reader: Reader) -> list[LiveObject]:
         return list(self.reread(reader, ()).values())
 
     def live_from_json(self, data: Mapping[str, Any]) -> PortalLive:
-        live = PortalLive(
-            {str(p[SUBDOMAIN]): p for p in map(self.parse, data.get(self.plural, []))}
-        )
+        live = PortalLive(self.by_key(map(self.parse, data.get(self.plural, []))))
         live.checks = {k: dict(v) for k, v in data.get("checks", {}).items()}
         return live
 
@@ -215,24 +212,19 @@ class PortalKind(Kind):
                 change = self._create(spec)
             if change is not None:
                 out.changes.append(change)
-        unmanaged = sorted(set(portals) - accounted)
-        if not prune:
-            out.unmanaged = len(unmanaged)
-            return out, problems
-        out.live_count = len(portals)
-        for name in unmanaged:
-            out.changes.append(
-                Change(
-                    f"portal.{name}",
-                    self.name,
-                    "delete",
-                    (FieldChange(SUBDOMAIN, name, None),),
-                    (ep.portal_remove(name),),
-                    notes=("no manifest names it and prune.portals is on",),
-                    observed=(Observed(self.name, name, ()),),
-                )
-            )
+        self.prune(out, portals, accounted, prune)
         return out, problems
+
+    def delete_change(self, key: str, current: LiveObject) -> Change:
+        return Change(
+            f"portal.{key}",
+            self.name,
+            "delete",
+            (FieldChange(SUBDOMAIN, key, None),),
+            (ep.portal_remove(key),),
+            notes=("no manifest names it and prune.portals is on",),
+            observed=(Observed(self.name, key, ()),),
+        )
 
     def _update(self, spec: PortalSpec, current: LiveObject) -> Change | None:
         diffs = self.changes_of(spec.fields, current)
@@ -289,15 +281,8 @@ class PortalKind(Kind):
 
     # -- export -----------------------------------------------------------------------
 
-    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
-        entries = []
-        for portal in sorted(objects, key=lambda p: str(p[SUBDOMAIN])):
-            entry, why = _entry(portal)
-            if entry is None:
-                sink.skipped.append(why)
-            else:
-                entries.append(entry)
-        return entries
+    def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
+        return _entry(obj)
 
 
 def _reactivation(current: LiveObject) -> tuple[str, ...]:

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cincopa_sync.api import endpoints as ep
-from cincopa_sync.api.endpoints import ListShape
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.kinds.base import (
     ExportSink,
@@ -38,7 +37,6 @@ HAS_KEY = "has_security_key"
 HTTP, SLACK = "http", "slack"
 WEBHOOK_TYPES = (HTTP, SLACK)
 DEFAULT_WEBHOOK_TYPE = HTTP
-_SHAPE: ListShape = ep.LISTS[ep.WEBHOOK_LIST]
 
 # Event names from Cincopa's guide and integrations.
 KNOWN_EVENTS = frozenset(
@@ -113,6 +111,7 @@ class WebhookLive:
 class WebhookKind(Kind):
     name = "webhook"
     plural = "webhooks"
+    key = URL
     fields = FIELDS
     list_endpoint = ep.WEBHOOK_LIST
     prunable = True
@@ -183,14 +182,13 @@ class WebhookKind(Kind):
         return WebhookLive(self.reread(reader, ()))
 
     def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
-        items = reader.every(lambda n: ep.list_page(ep.WEBHOOK_LIST, None if n == 1 else n), _SHAPE)
-        return {str(h[URL]): h for h in map(self.parse, items)}
+        return self.whole_listing(reader)
 
     def export_read(self, reader: Reader) -> list[LiveObject]:
         return list(self.reread(reader, ()).values())
 
     def live_from_json(self, data: Mapping[str, Any]) -> WebhookLive:
-        return WebhookLive({str(h[URL]): h for h in map(self.parse, data.get(self.plural, []))})
+        return WebhookLive(self.by_key(map(self.parse, data.get(self.plural, []))))
 
     # -- diff -------------------------------------------------------------------------
 
@@ -208,26 +206,20 @@ class WebhookKind(Kind):
                 "security keys cannot be read back: a key is written when a hook has none, "
                 "whenever its hook is written anyway, and for every hook with --resend-secrets"
             )
-        named = {s.url for s in specs}
-        unmanaged = sorted(set(live.objects) - named)
-        if not prune:
-            out.unmanaged = len(unmanaged)
-            return out, []
-        out.live_count = len(live.objects)
-        for url in unmanaged:
-            slack = live.objects[url].get(TYPE) == SLACK
-            out.changes.append(
-                Change(
-                    webhook_address(url, secret=slack),
-                    self.name,
-                    "delete",
-                    (FieldChange(URL, mask_url(url) if slack else url, None, sensitive=slack),),
-                    (ep.webhook_delete(url, slack=slack),),
-                    notes=("no manifest names it and prune.webhooks is on",),
-                    observed=(Observed(self.name, url, ()),),
-                )
-            )
+        self.prune(out, live.objects, {s.url for s in specs}, prune)
         return out, []
+
+    def delete_change(self, key: str, current: LiveObject) -> Change:
+        slack = current.get(TYPE) == SLACK
+        return Change(
+            webhook_address(key, secret=slack),
+            self.name,
+            "delete",
+            (FieldChange(URL, mask_url(key) if slack else key, None, sensitive=slack),),
+            (ep.webhook_delete(key, slack=slack),),
+            notes=("no manifest names it and prune.webhooks is on",),
+            observed=(Observed(self.name, key, ()),),
+        )
 
     def _call(self, spec: WebhookSpec) -> ep.Call:
         return ep.webhook_set(spec.url, spec.events, spec.security_key, slack=spec.type == SLACK)
@@ -288,17 +280,10 @@ class WebhookKind(Kind):
 
     # -- export -----------------------------------------------------------------------
 
-    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
-        """The entries by URL; a key as CINCOPA_HOOK_KEY_<N>, a Slack URL as
-        SLACK_WEBHOOK_URL_<N>, numbered in file order, both noted in `sink.variables`."""
-        entries = []
-        for hook in sorted(objects, key=lambda h: str(h[URL])):
-            entry, why = _entry(hook, sink.variables)
-            if entry is None:
-                sink.skipped.append(why)
-            else:
-                entries.append(entry)
-        return entries
+    def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
+        """A key as CINCOPA_HOOK_KEY_<N>, a Slack URL as SLACK_WEBHOOK_URL_<N>, numbered
+        in file order, both noted in `sink.variables`."""
+        return _entry(obj, sink.variables)
 
 
 def _entry(hook: LiveObject, variables: list[tuple[str, str]]) -> tuple[str | None, str]:

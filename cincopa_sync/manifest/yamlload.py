@@ -46,10 +46,6 @@ _COL_BITS = 32
 _COL_MASK = (1 << _COL_BITS) - 1
 
 
-def pack(line0: int, col0: int) -> int:
-    return line0 << _COL_BITS | col0
-
-
 def unpack(packed: int) -> tuple[int, int]:
     """A packed position as 1-based (line, column)."""
     return (packed >> _COL_BITS) + 1, (packed & _COL_MASK) + 1

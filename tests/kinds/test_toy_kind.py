@@ -65,6 +65,7 @@ def _set_call(gid: str, fields: Mapping[str, object]) -> ep.Call:
 class GizmoKind(Kind):
     name = "gizmo"
     plural = "gizmos"
+    key = "gid"
     fields = (Field("color"), Field("sizes", ep.parse_list, "set"))
     list_endpoint = LIST
     prunable = True
@@ -119,23 +120,18 @@ class GizmoKind(Kind):
                         observed=(Observed(self.name, spec.gid, self.seen(spec.fields, current)),),
                     )
                 )
-        stray = sorted(set(live.objects) - {s.gid for s in specs})
-        if prune:
-            out.live_count = len(live.objects)
-            for gid in stray:
-                out.changes.append(
-                    Change(
-                        f"gizmo.{gid}",
-                        self.name,
-                        "delete",
-                        (FieldChange("gid", gid, None),),
-                        (ep.make_call(DELETE, [("gid", gid)]),),
-                        observed=(Observed(self.name, gid, ()),),
-                    )
-                )
-        else:
-            out.unmanaged = len(stray)
+        self.prune(out, live.objects, {s.gid for s in specs}, prune)
         return out, []
+
+    def delete_change(self, key: str, current: LiveObject) -> Change:
+        return Change(
+            f"gizmo.{key}",
+            self.name,
+            "delete",
+            (FieldChange("gid", key, None),),
+            (ep.make_call(DELETE, [("gid", key)]),),
+            observed=(Observed(self.name, key, ()),),
+        )
 
 
 class FakeApi:
