@@ -79,6 +79,7 @@ class AssetKind(Kind):
     plural = "assets"
     key = RID
     fields = FIELDS
+    read_also = (Field(RID),)
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
 
@@ -198,11 +199,6 @@ class AssetKind(Kind):
                     matches.append(rid)
             if wanted:
                 live.objects[rid] = self.parse(item)
-
-    def parse(self, item: Mapping[str, object]) -> LiveObject:
-        asset = super().parse(item)
-        asset[RID] = str(item.get(RID, ""))
-        return asset
 
     def live_from_json(self, data: Mapping[str, Any]) -> AssetLive:
         live = AssetLive()

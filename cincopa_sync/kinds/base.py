@@ -172,6 +172,8 @@ class Kind:
     plural: ClassVar[str]  # "portals": manifest key, prune key, headings
     key: ClassVar[str]  # the live object's field that identifies it ("subdomain")
     fields: ClassVar[tuple[Field, ...]] = ()
+    # Fields a live object holds that no manifest manages: its identity, its status.
+    read_also: ClassVar[tuple[Field, ...]] = ()
     list_endpoint: ClassVar[str]
     prunable: ClassVar[bool] = False
     # Fields that name the object (shown in creates, renames and deletes; not verified
@@ -181,6 +183,12 @@ class Kind:
     # is never deleted before its replacement exists.
     deletes_need_creates: ClassVar[bool] = False
     export_per_file: ClassVar[int | None] = None  # entries per file; None: one file
+
+    def __init__(self) -> None:
+        # (name, response field, parse) per field, built once: parse runs for every
+        # listed item a plan keeps.
+        every = (*self.read_also, *self.fields)
+        self._readers = tuple((f.name, f.wire or f.name, f.parse) for f in every)
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:
@@ -213,7 +221,15 @@ class Kind:
 
     def parse(self, item: Mapping[str, object]) -> LiveObject:
         """An API item as a live object: every field canonical."""
-        return {f.name: f.read(item) for f in self.fields}
+        get, plain_text = item.get, text
+        obj: LiveObject = {}
+        for name, wire, parse in self._readers:
+            value = get(wire)
+            if parse is plain_text:  # most fields: inlined, this runs for every kept item
+                obj[name] = "" if value is None else value if value.__class__ is str else str(value)
+            else:
+                obj[name] = parse(value)
+        return obj
 
     def by_key(self, objects: Iterable[LiveObject]) -> dict[str, LiveObject]:
         return {str(obj[self.key]): obj for obj in objects}
@@ -254,8 +270,12 @@ class Kind:
         """The differing fields, in field-table order, of those the manifest writes."""
         out = []
         for f in self.fields:
-            if f.name in wanted:
-                diff = f.change(current.get(f.name), wanted[f.name])
+            name = f.name
+            if name in wanted:
+                have, want = current.get(name), wanted[name]
+                if have == want and f.shape != "map":
+                    continue  # the common case, without a call
+                diff = f.change(have, want)
                 if diff is not None:
                     out.append(diff)
         return out

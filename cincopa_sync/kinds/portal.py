@@ -18,7 +18,6 @@ from cincopa_sync.kinds.base import (
     KindDiff,
     LiveObject,
     PlanOptions,
-    text,
 )
 from cincopa_sync.manifest.yamlwrite import comment, literal, quoted, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
@@ -80,6 +79,7 @@ class PortalKind(Kind):
     plural = "portals"
     key = SUBDOMAIN
     fields = FIELDS
+    read_also = (Field(SUBDOMAIN), Field(STATUS))
     list_endpoint = ep.PORTAL_LIST
     prunable = True
     identity_fields = (SUBDOMAIN,)
@@ -137,12 +137,6 @@ class PortalKind(Kind):
         return MappingProxyType(values) if ok else None
 
     # -- live -------------------------------------------------------------------------
-
-    def parse(self, item: Mapping[str, object]) -> LiveObject:
-        portal = super().parse(item)
-        portal[SUBDOMAIN] = text(item.get(SUBDOMAIN))
-        portal[STATUS] = text(item.get(STATUS))
-        return portal
 
     def read(self, reader: Reader, specs: Sequence[PortalSpec], prune: bool) -> PortalLive:
         live = PortalLive(self.reread(reader, ()))

@@ -113,6 +113,7 @@ class WebhookKind(Kind):
     plural = "webhooks"
     key = URL
     fields = FIELDS
+    read_also = (Field(URL, wire=ep.HOOK_URL),)
     list_endpoint = ep.WEBHOOK_LIST
     prunable = True
     identity_fields = (URL,)
@@ -172,11 +173,6 @@ class WebhookKind(Kind):
         return WebhookSpec(url, kind, frozenset(events), key, entry.location, tuple(sources))
 
     # -- live -------------------------------------------------------------------------
-
-    def parse(self, item: Mapping[str, object]) -> LiveObject:
-        hook = super().parse(item)
-        hook[URL] = text(item.get(ep.HOOK_URL))
-        return hook
 
     def read(self, reader: Reader, specs: Sequence[WebhookSpec], prune: bool) -> WebhookLive:
         return WebhookLive(self.reread(reader, ()))
