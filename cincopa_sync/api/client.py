@@ -171,6 +171,7 @@ class CincopaClient:
         self._token = Secret(token)
         # Told about every attempt of every call: the -v line, and --http-log when given.
         self._observers = (log_exchange, *observers)
+        self._wants_bodies = any(getattr(o, "wants_body", False) for o in observers)
         self.policy = policy or RetryPolicy.from_env()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
         inner = transport or httpx.HTTPTransport(
@@ -316,20 +317,36 @@ class CincopaClient:
             failure = exc.api_message
             raise
         finally:
-            self._tell(
-                Exchange(
-                    endpoint,
-                    method,
-                    dict(shown),
-                    attempt,
-                    None if response is None else response.status_code,
-                    self._clock() - started,
-                    None if response is None else response.content,
-                    failure,
-                )
-            )
+            self._tell(call, method, shown, attempt, response, self._clock() - started, failure)
 
-    def _tell(self, exchange: Exchange) -> None:
+    def _tell(
+        self,
+        call: Call,
+        method: str,
+        shown: list[tuple[str, str]],
+        attempt: int,
+        response: httpx.Response | None,
+        seconds: float,
+        failure: str | None,
+    ) -> None:
+        """Every observer hears of the attempt; the answer's text only those that want
+        it, with the token and the call's own secrets masked."""
+        body = None
+        if response is not None and self._wants_bodies:
+            secrets = [v for k, v in call.params if k in call.secret]
+            text = response.content.decode("utf-8", errors="replace")
+            body = redact(text, self._token.reveal(), *_spellings(secrets))
+        exchange = Exchange(
+            call.endpoint,
+            method,
+            dict(shown),
+            attempt,
+            None if response is None else response.status_code,
+            seconds,
+            None if response is None else len(response.content),
+            body,
+            failure,
+        )
         for observer in self._observers:
             observer(exchange)
 

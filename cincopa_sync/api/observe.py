@@ -1,10 +1,10 @@
 """What the client tells observers about each attempt of a call, and the two observers:
 the `-v` log line and the `--http-log` file.
 
-An Exchange holds nothing secret by construction: the params are the shown ones (secret
-values as `(sensitive)`), the token is never in them; the body is the answer as it came,
-and each observer masks it before it is written anywhere (`redact`, and the response
-fields that hold secrets, e.g. a Slack hook's URL in `webhook.list`).
+An Exchange holds nothing secret the client knows of: the params are the shown ones
+(secret values as `(sensitive)`), the token is never in them, and the body has the token
+and the call's own secret values masked. What an answer may hold beyond that (a Slack
+hook's URL in `webhook.list`) is masked by the observer that writes the body down.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import IO
 
 from cincopa_sync.api import endpoints as ep
@@ -39,7 +40,9 @@ class Exchange:
     attempt: int
     status: int | None  # None: no answer (connect error, timeout, dropped connection)
     seconds: float
-    body: bytes | None  # the answer's bytes, None when none came
+    size: int | None  # bytes of the answer, None when none came
+    # The answer as text, for observers that want it (`wants_body`); else None.
+    body: str | None
     error: str | None  # why the attempt failed (already redacted), None when it did not
 
 
@@ -69,7 +72,9 @@ class HttpLog:
     """`--http-log FILE`: one JSON line per request and its answer, appended, for bug
     reports. The file is created 0600: it holds account data."""
 
-    def __init__(self, handle: IO[str], clock=time.time) -> None:
+    wants_body = True  # the client decodes and masks answers only for such observers
+
+    def __init__(self, handle: IO[str], clock: Callable[[], float] = time.time) -> None:
         self._handle = handle
         self._lock = threading.Lock()
         self._clock = clock
@@ -83,9 +88,12 @@ class HttpLog:
         return cls(os.fdopen(fd, "a", encoding="utf-8"))
 
     def __call__(self, exchange: Exchange) -> None:
-        body, size = masked_body(exchange.endpoint, exchange.body)
+        body = masked_body(exchange.body)
+        size = exchange.size
         record = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self._clock())),
+            "time": datetime.fromtimestamp(self._clock(), timezone.utc).isoformat(
+                timespec="milliseconds"
+            ),
             "endpoint": exchange.endpoint,
             "method": exchange.method,
             "params": {k: redact(v) for k, v in exchange.params.items()},
@@ -121,17 +129,15 @@ def _secret_field(name: str) -> re.Pattern[str]:
 _SECRET_FIELDS = tuple(_secret_field(name) for name in sorted(ep.SECRET_RESPONSE_FIELDS))
 
 
-def masked_body(endpoint: str, body: bytes | None) -> tuple[str | None, int | None]:
-    """The answer as text fit for a log (its first BODY_CAP bytes), and its full size.
-
-    Every value of a response field that may hold a secret is masked, whatever the
-    endpoint, and so is every secret the run knows (`redact`)."""
+def masked_body(body: str | None) -> str | None:
+    """The answer fit for a log: its first BODY_CAP bytes, every value of a response field
+    that may hold a secret masked (whatever the endpoint), and every secret the run knows
+    (`redact`)."""
     if body is None:
-        return None, None
+        return None
     # `\/` is how PHP spells `/`: a secret URL quoted in a message must still match.
-    text = body.decode("utf-8", errors="replace").replace("\\/", "/")
+    text = body.replace("\\/", "/")
     for pattern in _SECRET_FIELDS:
         text = pattern.sub(rf"\g<1>{SENSITIVE}\g<3>", text)
     text = redact(text)
-    cut = text.encode("utf-8")[:BODY_CAP].decode("utf-8", errors="ignore")
-    return cut, len(body)
+    return text.encode("utf-8")[:BODY_CAP].decode("utf-8", errors="ignore")
