@@ -160,6 +160,10 @@ F_UPLOAD_MORE = "more"  # free text; why an upload failed, when it says
 UPLOAD_COMPLETED = "completed"
 UPLOAD_FAILED = "failed"
 
+# Response fields whose values may be secrets, masked in every log of an answer: a hook's
+# URL (a Slack one carries its own credential), a key, a temporary token.
+SECRET_RESPONSE_FIELDS = frozenset({HOOK_URL, "security_key", "token"})
+
 
 # -- calls --------------------------------------------------------------------------
 

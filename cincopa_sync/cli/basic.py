@@ -27,11 +27,16 @@ def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
 @api_options
 @common_options
 def ping(
-    api_url: str, use_emulator: bool, emulator_state: str | None, verbose: bool, debug: bool
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    http_log: str | None,
+    verbose: bool,
+    debug: bool,
 ) -> int:
     """Check the token: which account it opens and what it may do."""
     setup_logging(verbose=verbose, debug=debug)
-    with connect(api_url, use_emulator, emulator_state) as client:
+    with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
         info = client.ping()
     click.echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
     click.echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))

@@ -20,7 +20,7 @@ from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
     Duration,
     RunOptions,
-    connect,
+    connect_for,
     load_desired,
     progress,
     run_options,
@@ -45,7 +45,7 @@ def planning(
 
     setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths)
-    with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
+    with connect_for(run) as client:
         progress("Reading the live account...")
         live = read_live(client, desired, parallelism=run.parallelism)
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
@@ -195,7 +195,7 @@ def _apply_saved(
     if targeted.empty:
         click.echo(render_text(targeted, color=run.color), nl=False)
         return 0
-    with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
+    with connect_for(run) as client:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
         click.echo(render_text(the_plan, color=run.color), nl=False)
