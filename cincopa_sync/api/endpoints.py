@@ -111,7 +111,8 @@ F_ITEMS_PER_PAGE = "items_per_page"
 F_ITEMS_COUNT = "items_count"
 F_PAGES_COUNT = "pages_count"
 F_PERMISSIONS = "permissions"
-PING_FIELDS = ("accid", "accemail", "userid", "useremail")
+F_ACCID = "accid"
+PING_FIELDS = (F_ACCID, "accemail", "userid", "useremail")
 
 
 @dataclass(frozen=True, slots=True)
