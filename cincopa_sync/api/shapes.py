@@ -32,7 +32,6 @@ from cincopa_sync.schemacheck import Check, compile_check, resolve
 
 SCHEMA_DIR: Path = api_schema_dir()
 BREAKS = "x-breaks"  # the schema's own word on what a deviation breaks
-DESCRIBED_ITEMS = 1  # failing items of a list described path by path; the rest are counted
 
 
 class Shape:
@@ -71,8 +70,8 @@ class Shape:
             raise UnexpectedShape(self.endpoint, deviations, self.breaks)
 
     def deviations(self, body: object) -> Iterator[Deviation]:
-        """Every way the answer differs, envelope first; of a list's failing items the
-        first is described and the others counted."""
+        """Every way the answer differs, envelope first; of a list's items that deviate
+        the first is described path by path and the others counted."""
         errors = sorted(self.envelope.iter_errors(body), key=lambda e: list(e.absolute_path))
         for error in errors:
             yield from _explain(error, (), self.root)
@@ -82,22 +81,21 @@ class Shape:
             items = body.get(key)
             if not isinstance(items, list):
                 continue
-            failing = [i for i, item in enumerate(items) if not item_ok(item)]
-            described = 0
-            for index in failing:
-                found = list(validator.iter_errors(items[index]))
-                if not found:
+            first: list[Deviation] = []
+            deviating = 0
+            for index, item in enumerate(items):
+                if item_ok(item):
                     continue
-                described += 1
-                if described > DESCRIBED_ITEMS:
-                    continue
-                for error in sorted(found, key=lambda e: list(e.absolute_path)):
-                    yield from _explain(error, (key, index), self.root)
-            if described > DESCRIBED_ITEMS:
-                yield Deviation(
-                    _path((key,)),
-                    f"{described} of the {len(items)} items deviate (the first is shown)",
-                )
+                found = list(validator.iter_errors(item))
+                if found and not first:
+                    found.sort(key=lambda e: list(e.absolute_path))
+                    first = [d for e in found for d in _explain(e, (key, index), self.root)]
+                deviating += bool(found)
+            if deviating > 1:  # the others are counted on the first one's last line
+                last = first[-1]
+                more = f" (and {deviating - 1} more of the {len(items)} items deviate)"
+                first[-1] = Deviation(last.path, last.problem + more)
+            yield from first
 
 
 @lru_cache(maxsize=64)

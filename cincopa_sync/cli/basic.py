@@ -109,6 +109,8 @@ def emulator(
         )
     except ValueError as exc:  # a bad fault spec or seed file
         raise InvalidInput(str(exc)) from None
+    except OSError as exc:  # the port is taken, or a seed or state file cannot be read
+        raise InvalidInput(f"emulator: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         pass
     return 0
