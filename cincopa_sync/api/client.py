@@ -90,12 +90,31 @@ def normalize_base(url: str) -> str:
         raise InvalidInput(f"invalid API URL: {redact(str(exc))}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidInput("the API URL must be an http(s) URL with a host")
+    problem = _host_problem(parsed.raw_host)
+    if problem:
+        raise InvalidInput(f"invalid API URL {redact(url)!r}: {problem}")
     if parsed.query or parsed.fragment:
         raise InvalidInput(
             "the API URL must not have a query string (the token comes from CINCOPA_API_TOKEN)"
         )
     text = str(parsed)
     return text if text.endswith("/") else text + "/"
+
+
+def _host_problem(raw_host: bytes) -> str | None:
+    """Why a host name cannot be resolved (the resolver would raise UnicodeError at the
+    first call), or None. DNS: labels of 1 to 63 bytes, 253 in all."""
+    if b":" in raw_host:  # an IPv6 address
+        return None
+    name = raw_host.removesuffix(b".")
+    if len(name) > 253:
+        return "the host name is longer than 253 characters"
+    labels = name.split(b".")
+    if any(not label for label in labels):
+        return "the host name has an empty label (two dots in a row)"
+    if any(len(label) > 63 for label in labels):
+        return "the host name has a label longer than 63 characters"
+    return None
 
 
 class CincopaClient:
