@@ -66,8 +66,11 @@ class ExitCodeGroup(click.Group):
 def _report_error(exc: CincopaSyncError) -> None:
     if isinstance(exc, InvalidInput):
         errors = [p for p in exc.problems if p.severity == "error"]
-        for problem in exc.problems:
+        shown, left_out = exc.shown()
+        for problem in shown:
             click.echo(str(problem), err=True)
+        if left_out:
+            click.echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
         click.echo(f"{len(errors)} error(s){where}; nothing was planned or applied", err=True)
