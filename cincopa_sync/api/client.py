@@ -1,4 +1,5 @@
-"""The HTTP client: token handling, envelope checks, retries. The only network I/O.
+"""The HTTP client: token handling, envelope checks, retries, deadlines. The only network
+I/O (its connections are made by api/deadline.py, which keeps each call's time budget).
 
 The token, and the values of a call's secret params (a security key, a Slack URL), are
 added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the requests its
@@ -20,6 +21,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 
 from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.deadline import DeadlineTransport, budget
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
@@ -138,10 +140,8 @@ class CincopaClient:
         self._token = Secret(token)
         self.policy = policy or RetryPolicy.from_env()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
-        inner = transport or httpx.HTTPTransport(
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            )
+        inner = transport or DeadlineTransport(
+            httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         )
         self._http = httpx.Client(
             transport=_TokenTransport(inner, self._token),
@@ -241,8 +241,13 @@ class CincopaClient:
         # Secret values travel beside the request, not in it: see _TokenTransport.
         shown = [(k, SENSITIVE if k in call.secret else v) for k, v in call.params]
         hidden = {k: v for k, v in call.params if k in call.secret}
+        # The budget holds for the wait for a connection and, through DeadlineTransport,
+        # for every read of the answer: a server that trickles its answer cannot keep the
+        # call past its deadline.
+        if not self._slots.acquire(timeout=max(0.0, remaining)):
+            raise _Retryable("no connection was free within the budget", reached_server=False)
         try:
-            with self._slots:
+            with budget(max(0.0, remaining)):
                 response = self._http.request(
                     "POST" if write else "GET",
                     url,
@@ -258,6 +263,8 @@ class CincopaClient:
             raise _Retryable(f"connection failed ({self._clean(exc)})", True) from None
         except httpx.RequestError as exc:  # e.g. a body that does not decode as announced
             raise _Retryable(f"unreadable answer ({self._clean(exc)})", True) from None
+        finally:
+            self._slots.release()
         return self._check(endpoint, response, tuple(hidden.values()))
 
     def _check(
