@@ -43,6 +43,7 @@ def export(
     api_url: str,
     use_emulator: bool,
     emulator_state: str | None,
+    http_log: str | None,
     verbose: bool,
     debug: bool,
 ) -> int:
@@ -50,7 +51,7 @@ def export(
     from cincopa_sync.engine.export import export_account
 
     setup_logging(verbose=verbose, debug=debug)
-    with connect(api_url, use_emulator, emulator_state, parallelism) as client:
+    with connect(api_url, use_emulator, emulator_state, parallelism, http_log) as client:
         progress("Reading the live account...")
         result = export_account(client, out_dir, parallelism=parallelism, schema=schema)
     for why in result.skipped:
