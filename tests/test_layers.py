@@ -18,7 +18,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"errors", "shown", "resources", "schemacheck"},
     "plan": {"api", "errors", "shown"},
     "kinds": {"api", "plan", "errors", "shown", "manifest.yamlwrite", "manifest.semantic"},
-    "manifest": {"kinds", "errors", "shown", "resources", "schemacheck"},
+    "manifest": {"kinds", "errors", "shown", "files", "resources", "schemacheck"},
     "engine": {"api", "kinds", "manifest", "plan", "errors", "shown", "files", "resources"},
     "render": {"plan", "kinds", "shown", "engine.apply"},
     "cli": {"*"},
