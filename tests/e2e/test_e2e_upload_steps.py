@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, TOKEN, serving
+from support import REPO, TOKEN, FakeTime, serving
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.emulator import Emulator, UploadRules
@@ -40,21 +40,6 @@ def manifest(creates: int, updates: bool = True) -> str:
         for rid in UPDATED:
             lines += [f"  - rid: {rid}", "    caption: after"]
     return "\n".join(lines) + "\n"
-
-
-class FakeTime:
-    """A clock that only moves when apply sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support import FakeTime
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
@@ -471,19 +472,6 @@ def _written(emulator: Emulator, seed: dict[str, Any]) -> list[tuple[str, dict[s
             params = {**params, "rid": AFTER_UPLOAD}
         out.append((endpoint, params))
     return out
-
-
-class FakeTime:
-    """apply's clock and sleep: an upload's pauses cost nothing."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @settings(

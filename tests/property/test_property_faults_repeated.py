@@ -32,6 +32,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support import FakeTime
 from test_property_convergence import TEXT_FIELDS, Scenario, dump, scenarios
 
 from cincopa_sync.api import endpoints as ep
@@ -86,17 +87,6 @@ def _key(endpoint: str, params: dict[str, str], known: set[str] | None = None) -
     if known is not None and endpoint == "asset.set_meta" and value not in known:
         value = AFTER_UPLOAD
     return endpoint, value
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _setting_text(value: object) -> str:
