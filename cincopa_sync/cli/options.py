@@ -18,7 +18,7 @@ from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
+from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, echo, token
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.files import LocalFileError, open_append, read_bounded
 from cincopa_sync.manifest.model import DesiredState
@@ -136,16 +136,16 @@ def use_color(no_color: bool) -> bool:
 def progress(message: str) -> None:
     """A progress line for people watching a terminal; nothing in logs or pipes."""
     if sys.stderr.isatty():
-        click.echo(message, err=True)
+        echo(message, err=True)
 
 
 def load_desired(paths: tuple[str, ...]) -> DesiredState:
     from cincopa_sync.manifest import load_manifests
 
-    desired = load_manifests(paths, os.environ)
+    desired = load_manifests(paths, os.environ, on_secret=register_secrets)
     register_secrets(*desired.secret_values())
     for warning in desired.warnings:
-        click.echo(str(warning), err=True)
+        echo(str(warning), err=True)
     return desired
 
 
