@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
@@ -127,6 +128,27 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(options):
         decorated = option(decorated)
     return common_options(api_options(decorated))
+
+
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*\Z")
+_SECONDS_PER = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class Duration(click.ParamType):
+    """A length of time: seconds (`90`, `90s`), minutes (`30m`) or hours (`2h`)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float | int):
+            return float(value)
+        match = _DURATION.match(str(value))
+        seconds = float(match.group(1)) * _SECONDS_PER[match.group(2)] if match else 0.0
+        if seconds <= 0:
+            self.fail(f"{value!r} is not a duration such as 90s, 30m or 2h", param, ctx)
+        return seconds
 
 
 def use_color(no_color: bool) -> bool:

@@ -18,6 +18,7 @@ from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
+    Duration,
     RunOptions,
     connect_for,
     load_desired,
@@ -142,12 +143,20 @@ def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed with no terminal)."
 )
+@click.option(
+    "--upload-timeout",
+    type=Duration(),
+    default="30m",
+    show_default=True,
+    help="How long an asset created from a source may take to upload (90s, 30m, 2h).",
+)
 @allow_deletes_option
 @run_options
 def apply(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
+    upload_timeout: float,
     allow_deletes: bool,
     run: RunOptions,
 ) -> int:
@@ -159,17 +168,19 @@ def apply(
     if bool(paths) == bool(plan_file):
         raise click.UsageError("give manifest PATHS, or --plan FILE, not both")
     if plan_file:
-        return _apply_saved(plan_file, allow_deletes, run)
+        return _apply_saved(plan_file, allow_deletes, run, upload_timeout)
     with planning(paths, run) as (client, _, the_plan):
         echo(render_text(the_plan, color=run.color), nl=False)
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
         _confirm(auto_approve, len(the_plan.changes))
-        return _apply(client, the_plan, run)
+        return _apply(client, the_plan, run, upload_timeout)
 
 
-def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
+def _apply_saved(
+    plan_file: str, allow_deletes: bool, run: RunOptions, upload_timeout: float
+) -> int:
     setup_logging(verbose=run.verbose, debug=run.debug)
     saved = read_saved_plan(plan_file)
     if saved.api_identity != run.api_identity:
@@ -186,10 +197,10 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
         echo(render_text(the_plan, color=run.color), nl=False)
-        return _apply(client, the_plan, run)
+        return _apply(client, the_plan, run, upload_timeout)
 
 
-def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
+def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, upload_timeout: float) -> int:
     from cincopa_sync.engine.apply import apply_plan, check_permissions
 
     # Every secret the writes carry is masked in whatever is printed or logged from here
@@ -198,7 +209,12 @@ def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
     check_permissions(client, the_plan)
     with interruptible() as stop:
         report = apply_plan(
-            client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=_on_outcome
+            client,
+            the_plan,
+            parallelism=run.parallelism,
+            stop=stop,
+            on_outcome=_on_outcome,
+            upload_timeout=upload_timeout,
         )
     echo(render_report(report), nl=False)
     return report.exit_code

@@ -153,6 +153,7 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
                 "endpoint": c.endpoint,
                 "params": [[k, _scrub(v, refs)] for k, v in c.params],
                 "secret": sorted(c.secret),
+                "deferred": sorted(c.deferred),
             }
             for c in change.calls
         ],
@@ -227,7 +228,12 @@ def _location(text: str | None) -> Location | None:
 
 def _change_in(data: Mapping[str, Any]) -> Change:
     calls = tuple(
-        Call(c["endpoint"], tuple((k, _unscrub(v)) for k, v in c["params"]), frozenset(c["secret"]))
+        Call(
+            c["endpoint"],
+            tuple((k, _unscrub(v)) for k, v in c["params"]),
+            frozenset(c["secret"]),
+            frozenset(c["deferred"]),
+        )
         for c in data["calls"]
     )
     return Change(
