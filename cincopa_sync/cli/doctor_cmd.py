@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import click
-
 from cincopa_sync.api import endpoints as ep
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect
 from cincopa_sync.engine.doctor import DIFFERS, OK, DoctorReport, KindAccess, examine
@@ -31,7 +29,7 @@ def doctor(
     setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
         report = examine(client)
-    click.echo(render(report, http_log), nl=False)
+    echo(render(report, http_log), nl=False)
     return EXIT_OK if report.ok else EXIT_API
 
 
