@@ -42,9 +42,9 @@ class Shape:
         self.endpoint = endpoint
         self.breaks = str(schema.get(BREAKS) or f"{endpoint} cannot be read")
         envelope = copy.deepcopy(schema)
-        # key -> (the item predicate, the item validator): the lists' items are checked
-        # item by item, the envelope without them
-        self.lists: dict[str, tuple[Check, Draft202012Validator]] = {}
+        # key -> (the predicate of the whole list, of one item, and the item validator):
+        # the envelope is checked without its lists' items, the items by the predicates
+        self.lists: dict[str, tuple[Check, Check, Draft202012Validator]] = {}
         whole = Draft202012Validator(schema)
         properties = envelope.get("properties", {})
         for key, prop in list(properties.items()):
@@ -52,16 +52,20 @@ class Shape:
             if "items" in prop:
                 item = resolve(schema, prop.pop("items"))
                 properties[key] = prop
-                self.lists[key] = (compile_check(item, schema), whole.evolve(schema=item))
+                self.lists[key] = (
+                    compile_check({"type": "array", "items": item}, schema),
+                    compile_check(item, schema),
+                    whole.evolve(schema=item),
+                )
         self.envelope = Draft202012Validator(envelope)
         self.root = schema
 
     def check(self, body: Mapping[str, Any]) -> None:
         """Raise UnexpectedShape unless the answer has the shape."""
         if self.envelope.is_valid(body):
-            for key, (item_ok, _) in self.lists.items():
+            for key, (list_ok, _, _) in self.lists.items():
                 items = body.get(key)
-                if isinstance(items, list) and not all(map(item_ok, items)):
+                if isinstance(items, list) and not list_ok(items):
                     break
             else:
                 return
@@ -77,7 +81,7 @@ class Shape:
             yield from _explain(error, (), self.root)
         if not isinstance(body, Mapping):
             return
-        for key, (item_ok, validator) in self.lists.items():
+        for key, (_, item_ok, validator) in self.lists.items():
             items = body.get(key)
             if not isinstance(items, list):
                 continue
