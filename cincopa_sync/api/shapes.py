@@ -76,7 +76,7 @@ class Shape:
     def deviations(self, body: object) -> Iterator[Deviation]:
         """Every way the answer differs, envelope first; of a list's items that deviate
         the first is described path by path and the others counted."""
-        errors = sorted(self.envelope.iter_errors(body), key=lambda e: list(e.absolute_path))
+        errors = sorted(self.envelope.iter_errors(body), key=_order)
         for error in errors:
             yield from _explain(error, (), self.root)
         if not isinstance(body, Mapping):
@@ -92,7 +92,7 @@ class Shape:
                     continue
                 found = list(validator.iter_errors(item))
                 if found and not first:
-                    found.sort(key=lambda e: list(e.absolute_path))
+                    found.sort(key=_order)
                     first = [d for e in found for d in _explain(e, (key, index), self.root)]
                 deviating += bool(found)
             if deviating > 1:  # the others are counted on the first one's last line
@@ -100,6 +100,11 @@ class Shape:
                 more = f" (and {deviating - 1} more of the {len(items)} items deviate)"
                 first[-1] = Deviation(last.path, last.problem + more)
             yield from first
+
+
+def _order(error: ValidationError) -> tuple[tuple[int, int, str], ...]:
+    """Errors in the order of their paths (indexes and keys never compared together)."""
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.absolute_path)
 
 
 @lru_cache(maxsize=64)
