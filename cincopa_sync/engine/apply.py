@@ -227,6 +227,8 @@ class _Runner:
                     job.steps.close()
                     return self._end(job, Outcome(change, "skipped", NOT_STARTED))
             assert job.steps is not None
+            if self.stop.is_set() and not job.interrupted:  # a step queued before Ctrl-C
+                job.interrupted = interrupt = True
             return job.steps.throw(Interrupted()) if interrupt else next(job.steps)
         except StopIteration as end:
             ended = end.value  # its message may quote the API: nothing secret goes out
