@@ -6,7 +6,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -16,6 +16,13 @@ from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
+from cincopa_sync.cli.environment import (
+    env_options,
+    manifest_layers,
+    needs_pin,
+    overlay_option,
+    pin_account,
+)
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.resources import demo_account_path
@@ -31,6 +38,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How a command reaches the account: --api-url, --emulator, and --env / --config
+    (whose account pin `connect` enforces)."""
+    func = env_options(func)
     func = click.option(
         "--emulator-state",
         type=click.Path(dir_okay=False),
@@ -59,6 +69,7 @@ class RunOptions:
     api_url: str
     use_emulator: bool
     emulator_state: str | None
+    overlays: tuple[str, ...]
     parallelism: int
     targets: tuple[str, ...]
     resend_secrets: bool
@@ -90,6 +101,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(run=run, **kwargs)
 
     options = [
+        overlay_option,
         click.option(
             "--target",
             "targets",
@@ -127,10 +139,12 @@ def progress(message: str) -> None:
         click.echo(message, err=True)
 
 
-def load_desired(paths: tuple[str, ...]) -> DesiredState:
+def load_desired(paths: Sequence[str], overlays: Sequence[str] = ()) -> DesiredState:
+    """The manifests of the run (PATHs and --overlay layers, or --env's), checked."""
     from cincopa_sync.manifest import load_manifests
 
-    desired = load_manifests(paths, os.environ)
+    first, on_top, variables = manifest_layers(paths, overlays)
+    desired = load_manifests(first, os.environ, overlays=on_top, variables=variables)
     register_secrets(*desired.secret_values())
     for warning in desired.warnings:
         click.echo(str(warning), err=True)
@@ -139,9 +153,16 @@ def load_desired(paths: tuple[str, ...]) -> DesiredState:
 
 @contextlib.contextmanager
 def connect(
-    api_url: str, use_emulator: bool, emulator_state: str | None, parallelism: int = 8
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    parallelism: int = 8,
+    *,
+    account: str | None = None,
 ) -> Iterator[CincopaClient]:
-    """A client for the real API, or for an emulator started for this run only."""
+    """A client for the real API, or for an emulator started for this run only. With an
+    environment (--env), or the `account` a saved plan was made for, its first call is
+    `ping`, and any other account is refused (exit 4) before a second call."""
     if emulator_state and not use_emulator:
         raise InvalidInput("--emulator-state needs --emulator")
     with contextlib.ExitStack() as stack:
@@ -161,4 +182,7 @@ def connect(
             base = server.base_url
         else:
             base, chosen = api_url, token()
-        yield stack.enter_context(CincopaClient(base, chosen, max_connections=parallelism))
+        client = stack.enter_context(CincopaClient(base, chosen, max_connections=parallelism))
+        if needs_pin(account):
+            pin_account(client, account)
+        yield client
