@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -292,8 +293,25 @@ class AssetKind(Kind):
 
     def export_note(self, span: str, total: int) -> str:
         return (
-            f"# Assets {span} of {total:,}, by rid. Every managed field is written;\n"
+            f"# Assets {span} of {total:,}. Every managed field is written;\n"
             "# remove a field's line to stop managing it (assets are never created or deleted).\n"
+        )
+
+    def export_entries(
+        self, objects: list[LiveObject], sink: ExportSink, *, portable: bool = True
+    ) -> list[str]:
+        """Portable: an asset whose reference_id no other asset has is identified by it (it
+        names the same asset in an account made from these manifests, where rids differ);
+        the others by rid."""
+        if not portable:
+            return self.entries_of(objects, sink, self.export_entry)
+        uses = Counter(str(o.get(REFERENCE_ID) or "") for o in objects)
+        return self.entries_of(
+            objects,
+            sink,
+            lambda obj, _sink: _entry(
+                obj, by_reference=uses[str(obj.get(REFERENCE_ID) or "")] == 1
+            ),
         )
 
     def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
@@ -304,8 +322,9 @@ class AssetKind(Kind):
 _TEXT = tuple(f.name for f in FIELDS if f.parse is text and f.name != THUMB_ATTACHED_RID)
 
 
-def _entry(asset: LiveObject) -> tuple[str | None, str]:
-    """Every managed field as it is live (thumb_attached_rid only when set)."""
+def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None, str]:
+    """Every managed field as it is live (thumb_attached_rid only when set), identified by
+    rid, or by reference_id (a non-empty one) when `by_reference`."""
     rid = str(asset[RID])
     tags = sorted(asset.get(TAGS) or ())  # type: ignore[call-overload]
     if not rid:
@@ -313,8 +332,13 @@ def _entry(asset: LiveObject) -> tuple[str | None, str]:
     texts = [asset.get(name) for name in (*_TEXT, THUMB_ATTACHED_RID)]
     if not all(writable(v) for v in [rid, *tags, *texts] if isinstance(v, str)):
         return None, f"asset {rid!a}: holds text that is not valid Unicode"
-    lines = [f"  - rid: {literal(rid)}"]
-    lines += [f"    {name}: {literal(str(asset.get(name) or ''))}" for name in _TEXT]
+    identity, value = RID, rid
+    if by_reference and asset.get(REFERENCE_ID):
+        identity, value = REFERENCE_ID, str(asset[REFERENCE_ID])
+    lines = [f"  - {identity}: {literal(value)}"]
+    lines += [
+        f"    {name}: {literal(str(asset.get(name) or ''))}" for name in _TEXT if name != identity
+    ]
     lines.append(f"    tags: {flow_list(tags)}")
     thumb_sec = asset.get(VIDEO_THUMB_SEC)
     if isinstance(thumb_sec, int) and thumb_sec >= 0:

@@ -386,12 +386,24 @@ class Kind:
             "yourself (see docs/manifest.md).\n"
         )
 
-    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
+    def export_entries(
+        self, objects: list[LiveObject], sink: ExportSink, *, portable: bool = True
+    ) -> list[str]:
         """One manifest entry per object, as YAML text, in key order; an object no
-        manifest could describe is left out, and why goes to `sink.skipped`."""
+        manifest could describe is left out, and why goes to `sink.skipped`. `portable`:
+        identify objects by what another account can have too, where the kind can."""
+        return self.entries_of(objects, sink, self.export_entry)
+
+    def entries_of(
+        self,
+        objects: list[LiveObject],
+        sink: ExportSink,
+        entry: Callable[[LiveObject, ExportSink], tuple[str | None, str]],
+    ) -> list[str]:
+        """`entry` of each object in key order, those it leaves out noted in `sink`."""
         entries = []
         for obj in sorted(objects, key=lambda o: str(o[self.key])):
-            text, why = self.export_entry(obj, sink)
+            text, why = entry(obj, sink)
             if text is None:
                 sink.skipped.append(why)
             else:
