@@ -106,8 +106,8 @@ def pin_account(client: CincopaClient, account: str | None = None) -> Mapping[st
     if environment is not None and opened != environment.account:
         raise Refused(
             f"the token opens account {opened}, but environment {environment.name} is for "
-            f"account {environment.account}: nothing else was called (is CINCOPA_API_TOKEN "
-            f"the token of {environment.name}?)"
+            f"account {environment.account}: nothing else was called (check CINCOPA_API_TOKEN "
+            "and the API base)"
         )
     if account is not None and opened != account:
         raise Refused(

@@ -53,12 +53,14 @@ def merge_layers(builders: Sequence[Builder]) -> tuple[Collected, dict[str, Orig
     return out, origins
 
 
-def secrets_from_variables(out: Collected, variables: Mapping[str, str]) -> list[Problem]:
-    """A secret field that reads a name the config's `vars` set is refused: vars are plain
-    values, printed in plans and kept in the repository; secrets come from the process
-    environment only."""
+def secrets_from_variables(
+    builders: Sequence[Builder], variables: Mapping[str, str]
+) -> list[Problem]:
+    """A secret field that reads a name the config's `vars` set is refused, at the entry of
+    the layer that wrote it: vars are plain values, printed in plans and kept in the
+    repository; secrets come from the process environment only."""
     problems = []
-    for specs in out.specs.values():
+    for specs in (specs for b in builders for specs in b.out.specs.values()):
         for spec in specs:
             for _value, template in spec.secrets():
                 names = sorted(

@@ -89,7 +89,7 @@ def _load(
         collected, origins = builders[0].out, {}
     problems.extend(collected.problems)
     if variables:
-        problems += secrets_from_variables(collected, variables)
+        problems += secrets_from_variables(builders, variables)
     if problems:
         raise InvalidInput(problems + collected.warnings)
     digest = hashlib.sha256()
