@@ -141,6 +141,10 @@ HOOK_EVENTS = "events"
 HOOK_HAS_KEY = "has_security_key"
 PORTAL_CHECK_AVAILABLE = "available"
 
+# Response fields whose values may be secrets, masked in every log of an answer: a hook's
+# URL (a Slack one carries its own credential), a key, a temporary token.
+SECRET_RESPONSE_FIELDS = frozenset({HOOK_URL, "security_key", "token"})
+
 
 # -- calls --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
+from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
 from cincopa_sync.cli.environment import (
@@ -41,6 +42,13 @@ def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """How a command reaches the account: --api-url, --emulator, and --env / --config
     (whose account pin `connect` enforces)."""
     func = env_options(func)
+    func = click.option(
+        "--http-log",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Append one JSON line per API request and answer to FILE, secrets masked: "
+        "attach it to a bug report.",
+    )(func)
     func = click.option(
         "--emulator-state",
         type=click.Path(dir_okay=False),
@@ -70,6 +78,7 @@ class RunOptions:
     use_emulator: bool
     emulator_state: str | None
     overlays: tuple[str, ...]
+    http_log: str | None
     parallelism: int
     targets: tuple[str, ...]
     resend_secrets: bool
@@ -157,15 +166,18 @@ def connect(
     use_emulator: bool,
     emulator_state: str | None,
     parallelism: int = 8,
+    http_log: str | None = None,
     *,
     account: str | None = None,
 ) -> Iterator[CincopaClient]:
-    """A client for the real API, or for an emulator started for this run only. With an
+    """A client for the real API, or for an emulator started for this run only; with
+    `http_log`, every request and answer is also written to that file. With an
     environment (--env), or the `account` a saved plan was made for, its first call is
     `ping`, and any other account is refused (exit 4) before a second call."""
     if emulator_state and not use_emulator:
         raise InvalidInput("--emulator-state needs --emulator")
     with contextlib.ExitStack() as stack:
+        observers = [stack.enter_context(HttpLog.open(http_log))] if http_log else []
         if use_emulator:
             from cincopa_sync.emulator import Emulator, serve
 
@@ -182,7 +194,22 @@ def connect(
             base = server.base_url
         else:
             base, chosen = api_url, token()
-        client = stack.enter_context(CincopaClient(base, chosen, max_connections=parallelism))
+        client = stack.enter_context(
+            CincopaClient(base, chosen, max_connections=parallelism, observers=observers)
+        )
         if needs_pin(account):
             pin_account(client, account)
         yield client
+
+
+def connect_for(
+    run: RunOptions, account: str | None = None
+) -> contextlib.AbstractContextManager[CincopaClient]:
+    return connect(
+        run.api_url,
+        run.use_emulator,
+        run.emulator_state,
+        run.parallelism,
+        run.http_log,
+        account=account,
+    )

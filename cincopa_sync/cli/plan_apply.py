@@ -19,7 +19,13 @@ from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.confirm import ask_on_terminal, confirm_question
 from cincopa_sync.cli.environment import account_info, plan_context, selected_environment
 from cincopa_sync.cli.logs import setup_logging
-from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
+from cincopa_sync.cli.options import (
+    RunOptions,
+    connect_for,
+    load_desired,
+    progress,
+    run_options,
+)
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
@@ -40,7 +46,7 @@ def planning(
 
     setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths, run.overlays)
-    with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
+    with connect_for(run) as client:
         context = plan_context(client, emulator=run.use_emulator)  # ping first
         progress("Reading the live account...")
         live = read_live(client, desired, parallelism=run.parallelism)
@@ -193,9 +199,7 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
         click.echo(render_text(targeted, color=run.color), nl=False)
         return 0
     account = made_for.account if made_for is not None else None
-    with connect(
-        run.api_url, run.use_emulator, run.emulator_state, run.parallelism, account=account
-    ) as client:
+    with connect_for(run, account) as client:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
         click.echo(render_text(the_plan, color=run.color), nl=False)
