@@ -66,10 +66,11 @@ def plan_json(setup: Setup, run: Run, name: str) -> dict:
 
 
 def test_each_environment_plans_and_applies_its_own_layers_on_its_own_account(
-    setup: Setup, run: Run, writes_equal_plan
+    setup: Setup, run: Run, writes_equal_plan, plan_schema
 ) -> None:
     production, staging = plan_json(setup, run, "production"), plan_json(setup, run, "staging")
     for name, plan in (("production", production), ("staging", staging)):
+        assert list(plan_schema.iter_errors(plan)) == []
         host = setup.accounts[name].url.split("/")[2]
         assert plan["context"] == {
             "environment": name,
