@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import click
@@ -25,6 +28,7 @@ from cincopa_sync.cli.environment import (
     pin_account,
 )
 from cincopa_sync.errors import InvalidInput
+from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.resources import demo_account_path
 
@@ -138,6 +142,27 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return common_options(api_options(decorated))
 
 
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*\Z")
+_SECONDS_PER = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class Duration(click.ParamType):
+    """A length of time: seconds (`90`, `90s`), minutes (`30m`) or hours (`2h`)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float | int):
+            return float(value)
+        match = _DURATION.match(str(value))
+        seconds = float(match.group(1)) * _SECONDS_PER[match.group(2)] if match else 0.0
+        if seconds <= 0:
+            self.fail(f"{value!r} is not a duration such as 90s, 30m or 2h", param, ctx)
+        return seconds
+
+
 def use_color(no_color: bool) -> bool:
     return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
@@ -181,11 +206,11 @@ def connect(
         if use_emulator:
             from cincopa_sync.emulator import Emulator, serve
 
-            fresh = not (emulator_state and os.path.exists(emulator_state))
-            seed = str(demo_account_path()) if fresh else None
             try:
-                emulator = Emulator.from_files(seed_path=seed, state_path=emulator_state)
-            except (ValueError, OSError) as exc:  # a damaged or unreadable state file
+                emulator = _emulator(Emulator, emulator_state)
+            except LocalFileError as exc:
+                raise InvalidInput(f"--emulator-state {exc}") from None
+            except (ValueError, OSError) as exc:  # a damaged state file
                 raise InvalidInput(f"--emulator-state {emulator_state}: {exc}") from None
             server = stack.enter_context(serve(emulator))
             # A real token exported for other work is never sent, not even to loopback:
@@ -213,3 +238,21 @@ def connect_for(
         run.http_log,
         account=account,
     )
+
+
+# An emulator state larger than this is refused from its size (the demo is 20 KB; an
+# account of 100,000 assets about 40 MB).
+MAX_STATE_BYTES = 256 * 1024 * 1024
+
+
+def _emulator(emulator_class: Any, state: str | None) -> Any:
+    """The emulator of a run: the demo account, or the account saved in `state`, read as
+    any file a user hands the tool is (a regular file, under a cap)."""
+    if not (state and os.path.lexists(state)):
+        return emulator_class.from_files(seed_path=str(demo_account_path()), state_path=state)
+    data = json.loads(read_bounded(state, MAX_STATE_BYTES, "an emulator state"))
+    if not isinstance(data, dict):
+        raise ValueError("the top level must be a JSON object")
+    emulator = emulator_class(data)
+    emulator.state_path = Path(state)  # persisted there after each write
+    return emulator

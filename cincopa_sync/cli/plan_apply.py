@@ -20,6 +20,7 @@ from cincopa_sync.cli.confirm import ask_on_terminal, confirm_question
 from cincopa_sync.cli.environment import account_info, plan_context, selected_environment
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
+    Duration,
     RunOptions,
     connect_for,
     load_desired,
@@ -29,6 +30,7 @@ from cincopa_sync.cli.options import (
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
+from cincopa_sync.files import LocalFileError, append_text
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import plan_to_dict, render_json
@@ -110,10 +112,9 @@ def plan(
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:  # GitHub Actions shows it on the run's page
         try:
-            with open(summary_file, "a", encoding="utf-8") as handle:
-                handle.write(_render(the_plan, "markdown", run))
-        except OSError as exc:
-            raise InvalidInput(f"GITHUB_STEP_SUMMARY={summary_file}: {exc.strerror}") from None
+            append_text(summary_file, _render(the_plan, "markdown", run))
+        except LocalFileError as exc:
+            raise InvalidInput(f"GITHUB_STEP_SUMMARY={exc}") from None
     for warning in the_plan.risky_deletes():
         if not allow_deletes:
             click.echo(f"warning: {warning}", err=True)
@@ -147,12 +148,20 @@ def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed with no terminal)."
 )
+@click.option(
+    "--upload-timeout",
+    type=Duration(),
+    default="30m",
+    show_default=True,
+    help="How long an asset created from a source may take to upload (90s, 30m, 2h).",
+)
 @allow_deletes_option
 @run_options
 def apply(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
+    upload_timeout: float,
     allow_deletes: bool,
     run: RunOptions,
 ) -> int:
@@ -166,17 +175,19 @@ def apply(
     if not (plan_file or paths or selected_environment()):
         raise click.UsageError("give manifest PATHs, --env NAME, or --plan FILE")
     if plan_file:
-        return _apply_saved(plan_file, allow_deletes, run)
+        return _apply_saved(plan_file, allow_deletes, run, upload_timeout)
     with planning(paths, run) as (client, _, the_plan):
         click.echo(render_text(the_plan, color=run.color), nl=False)
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
         _confirm(auto_approve, the_plan)
-        return _apply(client, the_plan, run)
+        return _apply(client, the_plan, run, upload_timeout)
 
 
-def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
+def _apply_saved(
+    plan_file: str, allow_deletes: bool, run: RunOptions, upload_timeout: float
+) -> int:
     setup_logging(verbose=run.verbose, debug=run.debug)
     saved = read_saved_plan(plan_file)
     if saved.api_identity != run.api_identity:
@@ -203,10 +214,10 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
         click.echo(render_text(the_plan, color=run.color), nl=False)
-        return _apply(client, the_plan, run)
+        return _apply(client, the_plan, run, upload_timeout)
 
 
-def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
+def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, upload_timeout: float) -> int:
     from cincopa_sync.engine.apply import apply_plan, check_permissions
 
     # Every secret the writes carry is masked in whatever is printed or logged from here
@@ -215,7 +226,12 @@ def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
     check_permissions(client, the_plan, account_info(client)["permissions"])
     with interruptible() as stop:
         report = apply_plan(
-            client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=_on_outcome
+            client,
+            the_plan,
+            parallelism=run.parallelism,
+            stop=stop,
+            on_outcome=_on_outcome,
+            upload_timeout=upload_timeout,
         )
     click.echo(render_report(report), nl=False)
     return report.exit_code

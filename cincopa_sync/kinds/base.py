@@ -12,12 +12,13 @@ everything a kind knows is written here or in its own module, once:
 - how it is read live (`read`, `reread`) and how an item becomes a live object;
 - how a difference becomes calls, in what order (`diff`);
 - how a write whose answer was lost is checked (`took_effect`);
+- how a change that must wait for the API is run, as steps (`steps`);
 - its export entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
@@ -28,6 +29,7 @@ from cincopa_sync.errors import Location, Problem
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 
 if TYPE_CHECKING:
+    from cincopa_sync.api.client import CincopaClient
     from cincopa_sync.api.paging import Reader
     from cincopa_sync.manifest.semantic import EntryContext
 
@@ -162,6 +164,42 @@ class ExportSink:
 
 class Live(Protocol):
     objects: dict[str, LiveObject]  # by key
+
+
+# -- changes run as steps ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A change's steps ask to go on after `seconds`, holding no worker meanwhile."""
+
+    seconds: float
+
+
+class Interrupted(Exception):
+    """Thrown into a change's steps at a Wait when apply is interrupted: the kind undoes
+    what it can (an upload in progress is aborted) and ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How a change run as steps ended."""
+
+    status: str  # applied | failed | unknown (it may have taken effect: a lost answer)
+    message: str = ""
+    made: str | None = None  # the key of the object it made, when the plan could not know it
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a change's steps get from apply."""
+
+    client: CincopaClient
+    clock: Callable[[], float]  # seconds, monotonic
+    wait_timeout: float  # how long a change may wait for work the API does (an upload)
+
+
+Steps = Generator[Wait, None, Ended]
 
 
 # -- the kind ------------------------------------------------------------------------------
@@ -347,6 +385,11 @@ class Kind:
         if call.effect == "rename":
             return call.target() in live and call.renamed_from() not in live
         return (call.target() in live) != (call.effect == "delete")
+
+    def steps(self, change: Change, ctx: StepContext) -> Steps | None:
+        """The change as steps that may wait (yield Wait) and end with Ended; None: the
+        plan's calls, one after another."""
+        return None
 
     def target_of(self, change: Change) -> str | None:
         """The key of the object a change leaves behind (what verification reads)."""

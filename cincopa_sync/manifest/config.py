@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from cincopa_sync.errors import InvalidInput, Problem
+from cincopa_sync.errors import InvalidInput, Location, Problem
+from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.manifest.interpolate import FORBIDDEN
-from cincopa_sync.manifest.loader import ManifestFile, read_bytes
 from cincopa_sync.manifest.schema import describe
 from cincopa_sync.manifest.yamlload import (
     Document,
@@ -35,6 +35,7 @@ from cincopa_sync.manifest.yamlload import (
 from cincopa_sync.resources import schema_path
 
 CONFIG_NAME = "cincopa-sync.yaml"
+MAX_CONFIG_BYTES = 1024 * 1024  # a config names a few environments: far below this
 ENVIRONMENTS = "environments"
 MANIFESTS, ACCOUNT, API_URL, VARS = "manifests", "account", "api_url", "vars"
 
@@ -81,9 +82,10 @@ def load_config(path: str | None = None) -> Config:
             "directory (give --config FILE)"
         )
     problems: list[Problem] = []
-    data = read_bytes(ManifestFile(given, os.path.basename(given), given), problems)
-    if data is None:
-        raise InvalidInput(problems)
+    try:
+        data = read_bounded(given, MAX_CONFIG_BYTES, "the environments config")
+    except LocalFileError as exc:
+        raise InvalidInput([Problem(Location(given, 1, 1), exc.reason)]) from None
     text, problem = decode(data, given)
     if problem is not None:
         raise InvalidInput([problem])

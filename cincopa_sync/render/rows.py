@@ -68,8 +68,10 @@ def field_rows(fc: FieldChange) -> list[FieldRow]:
 
 def call_text(change: Change, index: int) -> str:
     call = change.calls[index]
+    # A deferred param holds a placeholder (shown bare) until apply knows its value.
     args = ", ".join(
-        f"{k}={show_value(v, sensitive=k in call.secret)}" for k, v in call.shown().items()
+        f"{k}={v if k in call.deferred else show_value(v, sensitive=k in call.secret)}"
+        for k, v in call.shown().items()
     )
     return f"{call.endpoint}({args})"
 

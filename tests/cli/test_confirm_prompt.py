@@ -7,6 +7,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import select
 import subprocess
 import sys
@@ -60,10 +61,11 @@ def test_the_question_reaches_the_terminal_when_the_output_goes_to_a_pipe(tmp_pa
     state = tmp_path / "state.json"
     code, shown, piped = apply_on_a_terminal(state, "no")
     assert code == 4
-    assert "Apply 8 change(s) (1 to create, 6 to update, 1 to rename) to account 100001 at " in (
-        shown
+    asked = re.search(
+        r"Apply (\d+) change\(s\) \((\d+ to \w+(, )?)+\) to account 100001 at emulator\?", shown
     )
-    assert "emulator?" in shown and "Type yes to apply, anything else to cancel:" in shown
+    assert asked, shown
+    assert "Type yes to apply, anything else to cancel:" in shown
     assert "[]" not in shown  # not click's empty default
     assert "Type yes" not in piped  # the question went to the terminal, not down the pipe
     assert piped.startswith("Plan for account 100001 at emulator\n")
@@ -71,4 +73,4 @@ def test_the_question_reaches_the_terminal_when_the_output_goes_to_a_pipe(tmp_pa
 
     code, shown, piped = apply_on_a_terminal(state, "yes")
     assert code == 0, piped
-    assert "Apply complete: 8 applied, 0 failed, 0 skipped" in piped
+    assert f"Apply complete: {asked.group(1)} applied, 0 failed, 0 skipped" in piped

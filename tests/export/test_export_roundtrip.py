@@ -221,6 +221,7 @@ def test_export_then_plan_shows_no_changes(
             "name": current["name"],
             "visibility": current["visibility"],
             **({"settings": current["settings"]} if current["settings"] else {}),
+            **({"active": False} if current["status"] == "ceased" else {}),  # else unmanaged
         }
     for spec in desired.of("webhook"):
         current = live.of("webhook").objects[spec.url]

@@ -3,16 +3,13 @@ change of a merged object says it comes from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 from support import live_from_json
 
 from cincopa_sync.engine.diff import make_plan_for
 from cincopa_sync.errors import InvalidInput, Location
-from cincopa_sync.kinds import get
 from cincopa_sync.manifest import load_manifests
 from cincopa_sync.manifest.model import DesiredState
 
@@ -279,24 +276,50 @@ def test_vars_beat_the_process_environment_but_never_feed_a_secret(layers: Layer
     assert "in-config" not in problem and "from-env" not in problem
 
 
-@dataclass(frozen=True)
-class Toy:
-    ident: str
-    fields: MappingProxyType
-    location: Location
+def test_absent_in_a_later_layer_deletes_the_asset_whatever_earlier_layers_wrote(
+    layers: Layers,
+) -> None:
+    base = layers.write("base", "assets:\n  - rid: R1\n    caption: Base\n    tags: [a]\n")
+    gone = layers.write("gone", "assets:\n  - rid: R1\n    absent: true\n")
+    spec = one(layers.load(base, gone), "asset")
+    assert (spec.absent, dict(spec.fields)) == (True, {})
+    (change,) = plan_of(layers.load(base, gone)).changes
+    assert (change.address, change.action) == ("asset.R1", "delete")
+    assert change.location == Location(f"{gone}/m.yaml", 2, 5)
+    # absent: false in a later layer keeps it, with what that layer writes
+    kept = layers.write("kept", "assets:\n  - rid: R1\n    absent: false\n    caption: Kept\n")
+    spec = one(layers.load(base, gone, kept), "asset")
+    assert (spec.absent, dict(spec.fields)) == (False, {"caption": "Kept"})
+    # fields in a later layer for an asset an earlier one deletes: which is meant?
+    later = layers.write("later", "assets:\n  - rid: R1\n    caption: Again\n")
+    assert layers.problems(base, gone, later) == [
+        f"{later}/m.yaml:2:5: asset.R1 is absent: true in an earlier layer, but this layer "
+        "writes caption: write absent: false here to keep the asset"
+    ]
 
-    @property
-    def address(self) -> str:
-        return f"toy.{self.ident}"
+
+def test_a_source_stays_unless_a_later_layer_writes_one(layers: Layers) -> None:
+    base = layers.write(
+        "base",
+        "assets:\n  - reference_id: NEW-1\n    source: https://media.example.com/new-1.mp4\n"
+        "    caption: Base\n",
+    )
+    top = layers.write("top", "assets:\n  - reference_id: NEW-1\n    caption: Top\n")
+    spec = one(layers.load(base, top), "asset")
+    assert (spec.source, dict(spec.fields)) == (
+        "https://media.example.com/new-1.mp4",
+        {"caption": "Top"},
+    )
+    (change,) = plan_of(layers.load(base, top)).changes
+    assert change.action == "create" and change.location == Location(f"{top}/m.yaml", 2, 5)
+    other = layers.write(
+        "other", "assets:\n  - reference_id: NEW-1\n    source: https://media.example.com/b.mp4\n"
+    )
+    assert one(layers.load(base, other), "asset").source == "https://media.example.com/b.mp4"
 
 
-def test_the_default_merge_treats_every_field_alike_absent_included() -> None:
-    """`absent: true` in a later layer is a field like any other: it lands in the merged
-    spec beside what the earlier layer wrote, and the kind's diff decides what it means."""
-    kind = get("asset")
-    here, there = Location("a.yaml", 1, 1), Location("b.yaml", 2, 3)
-    earlier = Toy("x", MappingProxyType({"caption": "C", "tags": frozenset("a")}), here)
-    later = Toy("x", MappingProxyType({"absent": True}), there)
-    merged = kind.merge(earlier, later, frozenset({"rid", "absent"}))
-    assert dict(merged.fields) == {"caption": "C", "tags": frozenset("a"), "absent": True}
-    assert merged.location == there
+def test_a_portals_active_state_is_a_field_like_the_others(layers: Layers) -> None:
+    base = layers.write("base", "portals:\n  - subdomain: acme\n    name: Acme\n")
+    off = layers.write("off", "portals:\n  - subdomain: acme\n    active: false\n")
+    spec = one(layers.load(base, off), "portal")
+    assert dict(spec.fields) == {"name": "Acme", "active": False}
