@@ -31,7 +31,8 @@ def merge_layers(builders: Sequence[Builder]) -> tuple[Collected, dict[str, Orig
     origins: dict[str, Origins] = {}
     for kind in kinds():
         merged: dict[str, Any] = {}
-        entries: dict[str, list[tuple[Location, frozenset[str]]]] = {}
+        first: dict[str, frozenset[str]] = {}  # what the first entry of each object wrote
+        entries: dict[str, list[tuple[Location, frozenset[str]]]] = {}  # objects merged only
         for builder in builders:
             assert builder.wrote is not None, "a layer is built with record_keys=True"
             for spec, wrote in zip(
@@ -39,13 +40,16 @@ def merge_layers(builders: Sequence[Builder]) -> tuple[Collected, dict[str, Orig
             ):
                 key = kind.identity(spec)
                 earlier = merged.get(key)
-                merged[key] = spec if earlier is None else kind.merge(earlier, spec, wrote)
-                entries.setdefault(key, []).append((spec.location, wrote))
+                if earlier is None:
+                    merged[key], first[key] = spec, wrote
+                    continue
+                merged[key] = kind.merge(earlier, spec, wrote)
+                entries.setdefault(key, [(earlier.location, first[key])])
+                entries[key].append((spec.location, wrote))
         out.specs[kind.name] = list(merged.values())
         out.problems += kind.check_merged(out.specs[kind.name])
-        for key, spec in merged.items():
-            if len(entries[key]) > 1:
-                origins[spec.address] = Origins(tuple(entries[key]))
+        for key, written in entries.items():
+            origins[merged[key].address] = Origins(tuple(written))
     prune: dict[str, bool] = {}
     for builder in builders:
         prune.update({key: value for key, (value, _where) in builder.prune.items()})

@@ -120,6 +120,7 @@ class Builder:
         self.claims: dict[str, dict[str, tuple[Location, object]]] = {}
         self.prune: dict[str, tuple[bool, Location]] = {}
         self.tag_sets: dict[frozenset[str], frozenset[str]] = {}
+        self.key_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def document(self, doc: Document, skip: Skip) -> None:
         root = doc.root
@@ -139,7 +140,8 @@ class Builder:
                 if spec is not None:
                     specs.append(spec)
                     if wrote is not None:
-                        wrote.append(keys_written(kind, entry))
+                        keys = keys_written(kind, entry)  # entries mostly share a key set
+                        wrote.append(self.key_sets.setdefault(keys, keys))
         prune = root.get(PRUNE)
         if isinstance(prune, PosDict) and (PRUNE, -1) not in skip:
             self._prune(doc, prune)
