@@ -27,6 +27,7 @@ from cincopa_sync.api.endpoints import Call
 from cincopa_sync.api.observe import Exchange, log_exchange
 from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from cincopa_sync.api.shapes import check_answer
 from cincopa_sync.errors import (
     ApiError,
     AuthenticationError,
@@ -397,6 +398,7 @@ class CincopaClient:
             raise _Retryable("the answer was not the JSON the API sends", reached_server=True)
         if body.get(ep.F_SUCCESS) is not True:
             raise ApiError(endpoint, message or "the API answered success: false")
+        check_answer(endpoint, body)  # UnexpectedShape: not retried, the API differs
         return body
 
     def _forbidden(self, endpoint: str, message: str) -> ApiError:
@@ -448,6 +450,7 @@ class CincopaClient:
                 raise AuthenticationError(ep.PING, exc.api_message, status=exc.status) from None
             raise
         info = {k: body.get(k) for k in ep.PING_FIELDS}
+        info[ep.F_ACCID] = str(body[ep.F_ACCID])  # a string or a number: compared as text
         info["permissions"] = ep.parse_permissions(body.get(ep.F_PERMISSIONS))
         return info
 

@@ -82,6 +82,12 @@ def ping(
     metavar="GLOB",
     help="Uploads of inputs matching GLOB end failed (repeatable).",
 )
+@click.option(
+    "--variant",
+    metavar="NAME",
+    help="Answer in a deliberately different shape, to try `doctor` (see docs/emulator.md): "
+    "portals-key, tags-array, no-items-data, numbers-as-strings.",
+)
 @common_options
 def emulator(
     port: int,
@@ -94,6 +100,7 @@ def emulator(
     upload_reads: int,
     upload_ms: int | None,
     upload_fail: tuple[str, ...],
+    variant: str | None,
     verbose: bool,
     debug: bool,
 ) -> int:
@@ -112,9 +119,12 @@ def emulator(
             page_cap=page_cap,
             announce=lambda line: click.echo(line, err=False),
             uploads=UploadRules(upload_reads, upload_ms, upload_fail),
+            variant=variant,
         )
     except ValueError as exc:  # a bad fault spec or seed file
         raise InvalidInput(str(exc)) from None
+    except OSError as exc:  # the port is taken, or a seed or state file cannot be read
+        raise InvalidInput(f"emulator: {exc.strerror or exc}") from None
     except KeyboardInterrupt:
         pass
     return 0

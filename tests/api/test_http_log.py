@@ -87,7 +87,9 @@ def test_no_token_and_no_secret_in_the_log(tmp_path: Path) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("webhook.list.json"):
-            hooks = [{"hook_url": SLACK, "type": "slack", "events": "asset.*"}]
+            hooks = [
+                {"hook_url": SLACK, "type": "slack", "events": "asset.*", "has_security_key": False}
+            ]
             body = json.dumps({"success": True, "webhooks": hooks}).replace("/", "\\/")
             return httpx.Response(200, content=body.encode())
         message = f"bad {request.url.params.get('api_token')} {request.url.params.get('hook_url')}"
