@@ -214,8 +214,8 @@ def _name(path: tuple) -> str:
     if not path:
         return "the manifest"
     entry_names = {kind.plural: kind.name for kind in kinds()}
-    if path[0] not in entry_names:  # prune.portals
-        return ".".join(str(step) for step in path)
+    if path[0] not in entry_names:  # prune.portals, environments.staging.manifests[0]
+        return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)[1:]
     if len(path) == 2 and isinstance(path[1], int):
         return entry_names[path[0]]
     last = max(i for i, step in enumerate(path) if isinstance(step, str))

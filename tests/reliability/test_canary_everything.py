@@ -161,6 +161,38 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
         cli("ping", *account.args, *flags, expect=0)
         cli("export", "--out", work / f"export{len(outputs)}", *account.args, *flags, expect=0)
 
+    # -- environments: --env runs, the account pin, a config that quotes the token ----------
+    config = work / "cincopa-sync.yaml"
+    where = f"api_url: '{account.server.base_url}'"
+    config.write_text(
+        "environments:\n"
+        f"  demo: {{manifests: [manifests], account: '100001', {where}, vars: {{UNUSED: x}}}}\n"
+        f"  other: {{manifests: [manifests], account: '999', {where}}}\n",
+        encoding="utf-8",
+    )
+    account.fresh()
+    cli("validate", "--env", "demo", "--debug", expect=0)
+    for fmt in ("text", "json", "markdown"):
+        cli("plan", "--env", "demo", "--format", fmt, "--debug", expect=0)
+    cli("ping", "--env", "demo", "--debug", expect=0)
+    cli("ping", "--env", "other", "--debug", expect=4)  # the pin refuses
+    saved = work / "plan-env.json"
+    cli("plan", "--env", "demo", "--out", saved, "--debug", expect=0)
+    cli("apply", "--plan", saved, "--env", "other", "--debug", expect=4)
+    cli("apply", "--plan", saved, "--env", "demo", "--debug", expect=0)
+    cli("export", "--env", "demo", "--out", work / "export-env", "--debug", expect=0)
+    account.fresh()
+    cli("apply", "--env", "demo", "--auto-approve", "--debug", expect=0)
+    quoting = work / "quoting.yaml"
+    quoting.write_text(
+        f"environments:\n  x: {{manifests: [manifests], account: '1', api_url: "
+        f"'{account.server.base_url}?api_token={TOKEN}'}}\n  y: {{manifests: [m], account: "
+        f"'1', api_url: 'ftp://h/?api_token={TOKEN}', vars: {{CINCOPA_API_TOKEN: '{TOKEN}'}}}}\n",
+        encoding="utf-8",
+    )
+    cli("plan", "--env", "x", "--config", quoting, "--debug", expect=3)
+    quoting.unlink()  # the input itself holds the token; what the run made must not
+
     # the secrets did travel: the canary token opened the account, the key was set, the
     # Slack hook was made with its real URL
     hooks = {h["hook_url"]: h for h in account.emulator.to_json()["webhooks"]}
