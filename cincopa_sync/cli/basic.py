@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
 from cincopa_sync.errors import InvalidInput
@@ -19,7 +19,7 @@ def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
     setup_logging(verbose=verbose, debug=debug)
     state = load_desired(paths)
     counts = ", ".join(f"{len(state.of(k.name))} {k.name}(s)" for k in kinds())
-    click.echo(f"valid: {len(state.files)} file(s), {counts}")
+    echo(f"valid: {len(state.files)} file(s), {counts}")
     return 0
 
 
@@ -38,8 +38,8 @@ def ping(
     setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
         info = client.ping()
-    click.echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
-    click.echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
+    echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
+    echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
     return 0
 
 
@@ -103,7 +103,7 @@ def emulator(
             faults=faults,
             fault_seed=fault_seed,
             page_cap=page_cap,
-            announce=lambda line: click.echo(line, err=False),
+            announce=lambda line: echo(line, err=False),
             uploads=UploadRules(upload_reads, upload_ms, upload_fail),
             variant=variant,
         )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import click
-
 from cincopa_sync.api import endpoints as ep
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect
-from cincopa_sync.engine.doctor import DIFFERS, OK, DoctorReport, KindAccess, examine
+from cincopa_sync.engine.doctor import DIFFERS, OK, SKIPPED, DoctorReport, KindAccess, examine
 from cincopa_sync.errors import EXIT_API, EXIT_OK
 
 
@@ -31,7 +29,7 @@ def doctor(
     setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
         report = examine(client)
-    click.echo(render(report, http_log), nl=False)
+    echo(render(report, http_log), nl=False)
     return EXIT_OK if report.ok else EXIT_API
 
 
@@ -56,7 +54,7 @@ def render(report: DoctorReport, http_log: str | None) -> str:
         lines += [f"  {line}" for line in access_lines(report.access)]
         lines.append("  ping, doctor and validate need no permission.")
     lines.append("")
-    differ = [c for c in report.checks if c.outcome != OK and c.outcome != "skipped"]
+    differ = [c for c in report.checks if c.outcome not in (OK, SKIPPED)]
     if not differ:
         lines.append(f"Every endpoint checked answers as expected ({len(report.checks)} checked).")
     else:

@@ -19,9 +19,9 @@ from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
+from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, echo, token
 from cincopa_sync.errors import InvalidInput
-from cincopa_sync.files import LocalFileError, read_bounded
+from cincopa_sync.files import LocalFileError, open_append, read_bounded
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.resources import demo_account_path
 
@@ -158,16 +158,16 @@ def use_color(no_color: bool) -> bool:
 def progress(message: str) -> None:
     """A progress line for people watching a terminal; nothing in logs or pipes."""
     if sys.stderr.isatty():
-        click.echo(message, err=True)
+        echo(message, err=True)
 
 
 def load_desired(paths: tuple[str, ...]) -> DesiredState:
     from cincopa_sync.manifest import load_manifests
 
-    desired = load_manifests(paths, os.environ)
+    desired = load_manifests(paths, os.environ, on_secret=register_secrets)
     register_secrets(*desired.secret_values())
     for warning in desired.warnings:
-        click.echo(str(warning), err=True)
+        echo(str(warning), err=True)
     return desired
 
 
@@ -184,7 +184,7 @@ def connect(
     if emulator_state and not use_emulator:
         raise InvalidInput("--emulator-state needs --emulator")
     with contextlib.ExitStack() as stack:
-        observers = [stack.enter_context(HttpLog.open(http_log))] if http_log else []
+        observers = [stack.enter_context(_http_log(http_log))] if http_log else []
         if use_emulator:
             from cincopa_sync.emulator import Emulator, serve
 
@@ -204,6 +204,15 @@ def connect(
         yield stack.enter_context(
             CincopaClient(base, chosen, max_connections=parallelism, observers=observers)
         )
+
+
+def _http_log(path: str) -> HttpLog:
+    """--http-log FILE: appended to, created 0600 (it holds account data); a regular file
+    only, as every file the tool is handed."""
+    try:
+        return HttpLog(open_append(path, 0o600))
+    except LocalFileError as exc:
+        raise InvalidInput(f"--http-log {exc}") from None
 
 
 def connect_for(run: RunOptions) -> contextlib.AbstractContextManager[CincopaClient]:

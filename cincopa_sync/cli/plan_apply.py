@@ -15,7 +15,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
     Duration,
@@ -52,7 +52,7 @@ def planning(
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
         plan = plan.targeted(run.targets)
         if run.targets and plan.empty:
-            click.echo("warning: no change matches the --target addresses given", err=True)
+            echo("warning: no change matches the --target addresses given", err=True)
         yield client, desired, plan
 
 
@@ -105,7 +105,7 @@ def plan(
             review=plan_to_dict(the_plan),
             allow_deletes=allow_deletes,
         )
-    click.echo(_render(the_plan, fmt, run), nl=False)
+    echo(_render(the_plan, fmt, run), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:  # GitHub Actions shows it on the run's page
         try:
@@ -114,11 +114,9 @@ def plan(
             raise InvalidInput(f"GITHUB_STEP_SUMMARY={exc}") from None
     for warning in the_plan.risky_deletes():
         if not allow_deletes:
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
     if out:
-        click.echo(
-            f"Saved the plan to {out}: apply it with `cincopa-sync apply --plan {out}`.", err=True
-        )
+        echo(f"Saved the plan to {out}: apply it with `cincopa-sync apply --plan {out}`.", err=True)
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
@@ -172,7 +170,7 @@ def apply(
     if plan_file:
         return _apply_saved(plan_file, allow_deletes, run, upload_timeout)
     with planning(paths, run) as (client, _, the_plan):
-        click.echo(render_text(the_plan, color=run.color), nl=False)
+        echo(render_text(the_plan, color=run.color), nl=False)
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
@@ -193,12 +191,12 @@ def _apply_saved(
     targeted = saved.plan.targeted(run.targets)
     _check_deletes(targeted, allow_deletes or saved.allow_deletes)
     if targeted.empty:
-        click.echo(render_text(targeted, color=run.color), nl=False)
+        echo(render_text(targeted, color=run.color), nl=False)
         return 0
     with connect_for(run) as client:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
-        click.echo(render_text(the_plan, color=run.color), nl=False)
+        echo(render_text(the_plan, color=run.color), nl=False)
         return _apply(client, the_plan, run, upload_timeout)
 
 
@@ -218,7 +216,7 @@ def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, upload_timeou
             on_outcome=_on_outcome,
             upload_timeout=upload_timeout,
         )
-    click.echo(render_report(report), nl=False)
+    echo(render_report(report), nl=False)
     return report.exit_code
 
 
@@ -242,7 +240,7 @@ def _confirm(auto_approve: bool, count: int) -> None:
 
 def _on_outcome(outcome: Any) -> None:
     if sys.stderr.isatty():
-        click.echo(f"{outcome.status}: {outcome.change.address}", err=True)
+        echo(f"{outcome.status}: {outcome.change.address}", err=True)
 
 
 @contextlib.contextmanager
@@ -253,10 +251,10 @@ def interruptible() -> Iterator[threading.Event]:
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set():
-            click.echo("\nstopped at once: calls in flight may or may not have acted", err=True)
+            echo("\nstopped at once: calls in flight may or may not have acted", err=True)
             os._exit(EXIT_INTERRUPTED)
         stop.set()
-        click.echo(
+        echo(
             "\ninterrupted: finishing the calls in flight, starting no new ones "
             "(again to stop at once)",
             err=True,

@@ -240,6 +240,12 @@ class Kind:
         """The spec of a schema-checked entry, or None after reporting its problems."""
         raise NotImplementedError
 
+    def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
+        """The keys of a manifest entry (as parsed, maybe not valid) whose values are
+        secrets: they, and the variables they are written with, are masked in every
+        message from the moment the file is read."""
+        return ()
+
     # -- live -------------------------------------------------------------------------
 
     def needs_read(self, specs: Sequence[Any], prune: bool) -> bool:

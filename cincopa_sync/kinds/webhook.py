@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -66,12 +67,22 @@ FIELDS = (
 )
 
 
+_SHOWN_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
 def mask_url(url: str) -> str:
-    """Keep scheme and host of a secret URL, hide the rest, and stay distinct per URL."""
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0]
-    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-    return f"{scheme}://{host}/({SENSITIVE.strip('()')}:{digest})"
+    """Keep scheme and host of a secret URL, hide the rest, and stay distinct per URL.
+
+    Only a plain host is shown: userinfo (`user:pass@`), the path, a query, a fragment
+    and anything after a backslash are not; a host that is not plain is hidden too."""
+    scheme, sep, rest = url.partition("://")
+    shown_scheme = scheme.lower() if sep and scheme.isascii() and scheme.isalpha() else "?"
+    authority = re.split(r"[/?#\\]", rest, maxsplit=1)[0] if sep else ""
+    host = authority.rpartition("@")[2]
+    if not _SHOWN_HOST.fullmatch(host):
+        host = SENSITIVE
+    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{shown_scheme}://{host}/({SENSITIVE.strip('()')}:{digest})"
 
 
 def webhook_address(url: str, *, secret: bool) -> str:
@@ -171,6 +182,9 @@ class WebhookKind(Kind):
         if secret:
             sources.append((URL, entry.template(URL)))
         return WebhookSpec(url, kind, frozenset(events), key, entry.location, tuple(sources))
+
+    def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
+        return (SECURITY_KEY, URL) if entry.get(TYPE) == SLACK else (SECURITY_KEY,)
 
     # -- live -------------------------------------------------------------------------
 

@@ -13,12 +13,13 @@ import gc
 import hashlib
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import LocalFileError, read_bounded
+from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest import yamlload
-from cincopa_sync.manifest.interpolate import interpolate
+from cincopa_sync.manifest.interpolate import interpolate, template_names
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
 from cincopa_sync.manifest.semantic import Builder, Skip
@@ -36,24 +37,34 @@ class ManifestFile:
         self.path = path
 
 
-def load_manifests(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
+def load_manifests(
+    paths: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    on_secret: Callable[[str], None] | None = None,
+) -> DesiredState:
     """Load, check and merge the manifests under `paths` (files or directories).
 
     Raises InvalidInput listing every problem of every file (warnings included) when
-    anything is wrong; otherwise the desired state, with its warnings.
+    anything is wrong; otherwise the desired state, with its warnings. `on_secret` hears
+    of every secret the manifests hold (a value at a secret key, and the value of every
+    variable used at one) as soon as each file is read, before any problem is reported:
+    a secret variable also used at the wrong key must be masked in that key's message.
     """
     # The load allocates millions of small acyclic objects; the cyclic collector would
     # rescan the growing tree again and again (about half the CPU of a large load).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, env)
+        return _load(paths, env, on_secret or (lambda _value: None))
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
+def _load(
+    paths: Sequence[str], env: Mapping[str, str], on_secret: Callable[[str], None]
+) -> DesiredState:
     problems: list[Problem] = []
     files = find_files(paths, problems)
     builder = Builder()
@@ -74,6 +85,8 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
             problems.extend(doc.problems)
             continue
         broken = interpolate(doc, env)
+        for secret in _secrets_of(doc, env):
+            on_secret(secret)
         skip = _entries_holding(doc, broken) if broken else set()
         skip |= validate(doc)
         problems.extend(doc.problems)
@@ -181,6 +194,29 @@ def _read(file: ManifestFile, problems: list[Problem]) -> bytes | None:
     except LocalFileError as exc:
         problems.append(Problem(Location(file.display, 1, 1), exc.reason))
         return None
+
+
+def _secrets_of(doc: Document, env: Mapping[str, str]) -> list[str]:
+    """The values at the keys each kind calls secret, and the values of the variables
+    those values were written with."""
+    root = doc.root
+    if not isinstance(root, PosDict):
+        return []
+    found: list[str] = []
+    for kind in kinds():
+        entries = root.get(kind.plural)
+        for entry in entries if isinstance(entries, PosList) else ():
+            if not isinstance(entry, PosDict):
+                continue
+            for key in kind.secret_keys(entry):
+                value = entry.get(key)
+                if not isinstance(value, str):
+                    continue
+                written = doc.templates.get(entry.value_spot(key))
+                if written is not None or "${" not in value:  # not left unexpanded
+                    found.append(value)
+                found += [env.get(name, "") for name in template_names(written or value)]
+    return [value for value in found if value]
 
 
 def _entries_holding(doc: Document, broken: list[tuple[object, object]]) -> Skip:

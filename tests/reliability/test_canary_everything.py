@@ -231,6 +231,28 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     cli("plan", "manifests", "--api-url", closed, "--debug", expect=1)
     cli("apply", "--plan", work / "missing.json", *account.args, "--debug", expect=3)
 
+    # usage errors and exit-3 messages that quote what they were given
+    cli("ping", TOKEN, *account.args, "--debug", expect=3)  # an extra argument
+    cli("plan", TOKEN, *account.args, "--debug", expect=3)  # a path that does not exist
+    cli(*plan_args, "--parallelism", TOKEN, expect=3)  # a bad option value
+    cli("validate", f"--{TOKEN}", "manifests", expect=3)  # an unknown option
+    cli("apply", "--plan", work / f"{TOKEN}.json", *account.args, expect=3)
+    cli(*plan_args, env={"GITHUB_STEP_SUMMARY": str(work / "no-such-dir" / TOKEN)}, expect=3)
+    cli("ping", "--api-url", f"https://{TOKEN}.{'x' * 64}.example/v2/", expect=3)
+    wrong_keys = work / "wrong-keys"  # the secret variables at keys that are not secret
+    wrong_keys.mkdir()
+    wrong_hook = '  - url: ${CINCOPA_HOOK_KEY}\n    events: ["${SLACK_WEBHOOK_URL}"]\nprune:'
+    (wrong_keys / "m.yaml").write_text(MANIFEST.replace("prune:", wrong_hook), encoding="utf-8")
+    wrong = cli("validate", wrong_keys, "--debug", expect=3)
+    assert "webhook url must be an https:// URL, got '***'" in wrong.stderr
+    # API messages quoting part of the Slack URL, or spelling it otherwise
+    slack_path = SLACK.split("/services/", 1)[1]
+    lower = SLACK.replace(":", "%3a").replace("/", "%2f")
+    account.fresh(faults=f"webhook.set_slack=fail:rejected hooks.slack.com/services/{slack_path}")
+    cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    account.fresh(faults=f"webhook.set=fail:rejected {lower} and {slack_path[5:]}")
+    cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+
     # an interrupt, and internal errors carrying every secret in their message
     boom = f"boom {TOKEN}"  # manifest secrets in an internal error: see the test below
 
