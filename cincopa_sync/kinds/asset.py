@@ -108,7 +108,9 @@ class AssetKind(Kind):
     plural = "assets"
     key = RID
     fields = FIELDS
-    read_also = (Field(RID), Field(FILENAME))  # the filename: shown in a delete
+    # Only the rid beside the fields: one more key would double every kept asset's dict
+    # table (11 keys do not fit in 16 slots), 19 MB per 100,000 assets.
+    read_also = (Field(RID),)
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
 
@@ -432,11 +434,7 @@ class AssetKind(Kind):
         )
 
     def _delete(self, spec: AssetSpec, rid: str, current: LiveObject) -> Change:
-        what = ", ".join(
-            f"{name} {show_value(current.get(name))}"
-            for name in (FILENAME, "caption")
-            if current.get(name)
-        )
+        caption = current.get("caption")
         note = "absent: true: deleted for good, from every gallery too"
         return Change(
             spec.address,
@@ -445,7 +443,7 @@ class AssetKind(Kind):
             (FieldChange(RID, rid, None),),
             (ep.asset_delete(rid),),
             spec.location,
-            (f"{note} ({what})" if what else note,),
+            (f"{note} (caption {show_value(caption)})" if caption else note,),
             observed=self._observed(spec, rid, ()),
         )
 

@@ -29,7 +29,7 @@ SOURCE = "https://media.example.com/clips/autumn-launch.mp4"
 SEED: dict[str, Any] = {
     "assets": [
         {"id": "1", "rid": "RID_KEEP0001", "reference_id": "SKU-1", "tags": ["launch"]},
-        {"id": "2", "rid": "RID_GONE0002", "reference_id": "SKU-2", "filename": "old.mp4"},
+        {"id": "2", "rid": "RID_GONE0002", "reference_id": "SKU-2", "caption": "Old clip"},
         {"id": "3", "rid": "RID_ALSO0003", "tags": ["winter"]},
     ],
     "portals": [
@@ -291,7 +291,7 @@ def test_absent_deletes_and_an_absent_asset_is_no_change(run, box, write) -> Non
     )
     plan = cli(run, box, "plan", manifest)
     assert "Plan: 0 to create, 0 to update, 0 to rename, 1 to delete." in plan.stdout
-    assert "  - asset.ref:SKU-2" in plan.stdout and 'filename "old.mp4"' in plan.stdout
+    assert "  - asset.ref:SKU-2" in plan.stdout and 'caption "Old clip"' in plan.stdout
     result = apply(run, box, manifest)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert box.writes() == [("asset.delete", {"rid": "RID_GONE0002"})]
