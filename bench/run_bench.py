@@ -43,6 +43,9 @@ SCENARIOS = {
     ),
     "lookup": dict(assets=100_000, managed=20, by_ref=0, changed=5, page_cap=100, latency_ms=50),
     "cpu": dict(assets=100_000, managed=100_000, by_ref=0, changed=0, page_cap=100, latency_ms=0),
+    "cpu-1m": dict(
+        assets=1_000_000, managed=1_000_000, by_ref=0, changed=0, page_cap=100, latency_ms=0
+    ),
 }
 
 
@@ -199,6 +202,12 @@ def main() -> None:
         parser.add_argument("--" + key.replace("_", "-"), type=int)
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--skip-apply", action="store_true")
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="do not measure the plain yaml.load floor"
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="also run one plan in-process, phase by phase"
+    )
     parser.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
@@ -239,13 +248,20 @@ def main() -> None:
                 if run.code not in (0, 2):
                     print(run.stderr[-3000:], file=sys.stderr)
                     raise SystemExit(f"{name} exited {run.code}")
+            if args.phases:
+                phases = Path(__file__).with_name("phases.py")
+                by_phase = run_measured([sys.executable, str(phases), str(manifests), base], env)
+                if by_phase.code:
+                    raise SystemExit(f"phases exited {by_phase.code}: {by_phase.stderr[-3000:]}")
         finally:
             emulator.terminate()
             emulator.wait()
-        floor = yaml_floor(manifests, env)
-        # cincopa-sync loads with the cyclic GC paused (its trees hold no cycles); the same
-        # trick on the plain load shows the floor without the collector's share.
-        floor_no_gc = yaml_floor(manifests, env, gc_off=True)
+        floor = floor_no_gc = None
+        if not args.skip_floor:
+            floor = yaml_floor(manifests, env)
+            # cincopa-sync loads with the cyclic GC paused (its trees hold no cycles); the
+            # same trick on the plain load shows the floor without the collector's share.
+            floor_no_gc = yaml_floor(manifests, env, gc_off=True)
 
     list_bound = math.ceil(n / p) / par * lat
     lookup_bound = math.ceil((k + r) / par) * lat
@@ -258,10 +274,14 @@ def main() -> None:
         f"bounds: listing ceil(N/P)/C x L = {list_bound:.2f} s; "
         f"lookups ceil(k/C) x L = {lookup_bound:.2f} s"
     )
-    print(
-        f"parsing floor (plain yaml.load, CSafeLoader): CPU {floor.cpu:.2f} s, "
-        f"peak {floor.peak_mb:.0f} MB; with the GC paused: CPU {floor_no_gc.cpu:.2f} s"
-    )
+    if floor and floor_no_gc:
+        print(
+            f"parsing floor (plain yaml.load, CSafeLoader): CPU {floor.cpu:.2f} s, "
+            f"peak {floor.peak_mb:.0f} MB; with the GC paused: CPU {floor_no_gc.cpu:.2f} s"
+        )
+    if args.phases:
+        print("\n## one plan, phase by phase (in-process)")
+        print(by_phase.stdout, end="")
     for name, (run, served) in results.items():
         calls = served["calls"]
         writes = sum(v for e, v in calls.items() if e in WRITE_ENDPOINTS)
@@ -277,11 +297,14 @@ def main() -> None:
         print(f"  calls: {json.dumps(calls)}")
         print(f"  reads {reads}, writes {writes} (c={c}); asset read strategy: {strategy}")
         print(f"  wall {run.wall:.2f} s; bound {bound:.2f} s; ratio {ratio}")
-        print(
-            f"  CPU {run.cpu:.2f} s ({run.cpu / floor.cpu:.2f}x the parsing floor, "
-            f"{run.cpu / floor_no_gc.cpu:.2f}x with its GC paused); "
-            f"peak {run.peak_mb:.0f} MB ({run.peak_mb / floor.peak_mb:.2f}x the floor's)"
-        )
+        against = ""
+        if floor and floor_no_gc:
+            against = (
+                f" ({run.cpu / floor.cpu:.2f}x the parsing floor, "
+                f"{run.cpu / floor_no_gc.cpu:.2f}x with its GC paused; "
+                f"peak {run.peak_mb / floor.peak_mb:.2f}x the floor's)"
+            )
+        print(f"  CPU {run.cpu:.2f} s; peak {run.peak_mb:.0f} MB{against}")
         print(
             f"  emulator service time {served['service_seconds']:.2f} s in total, "
             f"max {served['max_service_ms']:.1f} ms per call"

@@ -1,10 +1,16 @@
 """Manifest paths in, one desired state out, or every problem of every file at once.
 
-Stages per file: find, read (size cap before reading), decode, parse (strict YAML),
-interpolate, validate against the schema. A file with YAML problems is not checked
-further (its tree cannot be trusted); an entry with an interpolation or schema problem is
-left out of the semantic checks, so one mistake is reported once, not again as a
-follow-up. Then the semantic checks and the model, across all files.
+Stages per file: find, read (size cap before reading), decode, parse (strict YAML, or
+strict JSON for `*.json`), interpolate, validate against the schema. A file with parse
+problems is not checked further (its tree cannot be trusted); an entry with an
+interpolation or schema problem is left out of the semantic checks, so one mistake is
+reported once, not again as a follow-up. Then the semantic checks and the model, across
+all files.
+
+JSON files are first read the fast way (`jsonload.parse_json_fast`: positions only down to
+each entry's start). Those positions are all a model holds, so the result stands when the
+load reports nothing at all; any problem or warning and the whole load runs again with
+every position, so that each message names its exact place.
 """
 
 from __future__ import annotations
@@ -17,14 +23,15 @@ from collections.abc import Mapping, Sequence
 
 from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import LocalFileError, read_bounded
-from cincopa_sync.manifest import yamlload
+from cincopa_sync.manifest import jsonload, yamlload
 from cincopa_sync.manifest.interpolate import interpolate
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
 from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
 
-MANIFEST_SUFFIXES = (".yaml", ".yml")
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+JSON_SUFFIX = ".json"
 
 
 class ManifestFile:
@@ -47,17 +54,25 @@ def load_manifests(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, env)
+        try:
+            return _load(paths, env, fast=True)
+        except _Inexact:
+            return _load(paths, env, fast=False)
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
+class _Inexact(Exception):
+    """A load that read files the fast way has something to report: load exactly."""
+
+
+def _load(paths: Sequence[str], env: Mapping[str, str], *, fast: bool) -> DesiredState:
     problems: list[Problem] = []
     files = find_files(paths, problems)
     builder = Builder()
     digests: list[tuple[str, str]] = []
+    inexact = False
     for file in files:
         data = _read(file, problems)
         if data is None:
@@ -68,8 +83,9 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
         if problem is not None:
             problems.append(problem)
             continue
-        doc = parse_yaml(text, file.display)
+        doc = _parse(text, file, fast=fast)
         del text
+        inexact = inexact or not doc.exact
         if doc.problems:
             problems.extend(doc.problems)
             continue
@@ -81,6 +97,8 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
         del doc
     collected = builder.finish()
     problems.extend(collected.problems)
+    if inexact and (problems or collected.warnings):
+        raise _Inexact
     if problems:
         raise InvalidInput(problems + collected.warnings)
     digest = hashlib.sha256()
@@ -93,6 +111,13 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
         digest=digest.hexdigest(),
         warnings=tuple(sorted(collected.warnings, key=_warning_order)),
     )
+
+
+def _parse(text: str, file: ManifestFile, *, fast: bool) -> Document:
+    if not file.path.endswith(JSON_SUFFIX):
+        return parse_yaml(text, file.display)
+    doc = jsonload.parse_json_fast(text, file.display) if fast else None
+    return doc if doc is not None else jsonload.parse_json(text, file.display)
 
 
 def _warning_order(problem: Problem) -> tuple:
@@ -118,7 +143,7 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
         if stat.S_ISDIR(st.st_mode):
             below = _walk(given, problems)
             if not below:
-                problems.append(Problem(None, f"{given}: no *.yaml or *.yml files in it"))
+                problems.append(Problem(None, f"{given}: no *.yaml, *.yml or *.json files in it"))
             candidates = [
                 ManifestFile(
                     rel if given in (".", "./") else os.path.join(given, rel),

@@ -14,7 +14,7 @@ from typing import Any
 
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.kinds import kinds, prunable
-from cincopa_sync.manifest.yamlload import Document, PosDict, PosList
+from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, item_spot
 
 Skip = set[tuple[str, int]]  # (top-level key, index); index -1: the whole key
 PRUNE = "prune"
@@ -31,11 +31,12 @@ class Collected:
 class EntryContext:
     """One schema-checked manifest entry, as a kind's `build` sees it."""
 
-    __slots__ = ("_builder", "_doc", "entry", "location")
+    __slots__ = ("_builder", "_doc", "_spot", "entry", "location")
 
     def __init__(self, builder: Builder, doc: Document, entry: PosDict, spot: int) -> None:
         self._builder = builder
         self._doc = doc
+        self._spot = spot
         self.entry = entry  # the entry's keys and values (types checked, interpolated)
         self.location = doc.location(spot)  # where the entry starts
 
@@ -53,7 +54,7 @@ class EntryContext:
         return self._doc.location(mapping.key_spot(key))  # type: ignore[attr-defined]
 
     def item_at(self, items: list[Any], index: int) -> Location:
-        return self._doc.location(items.spots[index])  # type: ignore[attr-defined]
+        return self._doc.location(item_spot(items, index, self._spot))
 
     def written(self, mapping: Mapping[str, Any], key: str) -> str:
         """How a scalar value was written (the number 1.10 stays "1.10")."""
