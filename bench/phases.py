@@ -50,13 +50,13 @@ def main() -> None:
     manifests, api_url = sys.argv[1], sys.argv[2]
     phases = Phases()
     from cincopa_sync.api.client import CincopaClient
+    from cincopa_sync.cli.options import load_desired
     from cincopa_sync.engine.diff import PlanOptions, make_plan_for
     from cincopa_sync.engine.read import read_live
-    from cincopa_sync.manifest import load_manifests
     from cincopa_sync.render.text import render_text
 
     phases.mark("imports")
-    desired = load_manifests([manifests], os.environ)
+    desired = load_desired((manifests,))  # as the command line loads (and freezes) it
     entries = sum(len(specs) for specs in desired.specs.values())
     phases.mark("load", f"{entries} entries")
     with CincopaClient(api_url, os.environ["CINCOPA_API_TOKEN"]) as client:

@@ -114,7 +114,13 @@ def make_account(n: int, rng: random.Random) -> list[dict]:
 
 
 def write_manifests(
-    assets: list[dict], managed: int, by_ref: int, changed: int, out: Path, rng: random.Random
+    assets: list[dict],
+    managed: int,
+    by_ref: int,
+    changed: int,
+    out: Path,
+    rng: random.Random,
+    fmt: str = "yaml",
 ) -> None:
     """k entries by rid and r by reference_id, about 10 fields each; c captions changed."""
     picked = rng.sample(range(len(assets)), managed + by_ref)
@@ -143,14 +149,21 @@ def write_manifests(
         lines = ["version: 1", "assets:"]
         for entry in entries[start : start + PER_FILE]:
             lines += entry
-        (out / f"assets-{f:03d}.yaml").write_text("\n".join(lines) + "\n")
+        text = "\n".join(lines) + "\n"
+        if fmt == "json":  # the same data, as `export --format json` lays it out
+            from cincopa_sync.manifest.jsonwrite import manifest_json
+            from cincopa_sync.manifest.yamlload import parse_yaml
+
+            (out / f"assets-{f:03d}.json").write_text(manifest_json(parse_yaml(text, "").root))
+        else:
+            (out / f"assets-{f:03d}.yaml").write_text(text)
 
 
-def generate(tmpdir: Path, n: int, k: int, r: int, c: int) -> None:
+def generate(tmpdir: Path, n: int, k: int, r: int, c: int, fmt: str) -> None:
     rng = random.Random(20261126)
     assets = make_account(n, rng)
     (tmpdir / "seed.json").write_text(json.dumps({"assets": assets}))
-    write_manifests(assets, k, r, c, tmpdir / "manifests", rng)
+    write_manifests(assets, k, r, c, tmpdir / "manifests", rng, fmt)
 
 
 def start_emulator(seed: Path, latency_ms: int, page_cap: int) -> tuple[subprocess.Popen, str]:
@@ -208,10 +221,16 @@ def main() -> None:
     parser.add_argument(
         "--phases", action="store_true", help="also run one plan in-process, phase by phase"
     )
-    parser.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--manifest-format",
+        choices=["yaml", "json"],
+        default="yaml",
+        help="write the manifests as YAML (default) or as JSON (as export --format json)",
+    )
+    parser.add_argument("--generate", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        generate(Path(args.generate[0]), *map(int, args.generate[1:]))
+        generate(Path(args.generate[0]), *map(int, args.generate[1:5]), args.generate[5])
         return
     cfg = dict(SCENARIOS[args.scenario])
     for key in cfg:
@@ -225,8 +244,10 @@ def main() -> None:
         seed, manifests = tmpdir / "seed.json", tmpdir / "manifests"
         # Generated in a child: on Linux a process's peak RSS (wait4's ru_maxrss) starts
         # from its parent's at fork, so this process must stay small while it measures.
+        fmt = args.manifest_format
         subprocess.run(
-            [sys.executable, __file__, "--generate", tmp, *map(str, (n, k, r, c))], check=True
+            [sys.executable, __file__, "--generate", tmp, *map(str, (n, k, r, c, fmt))],
+            check=True,
         )
         size_mb = sum(f.stat().st_size for f in manifests.iterdir()) / 1e6
         emulator, base = start_emulator(seed, cfg["latency_ms"], p)
@@ -257,7 +278,7 @@ def main() -> None:
             emulator.terminate()
             emulator.wait()
         floor = floor_no_gc = None
-        if not args.skip_floor:
+        if not args.skip_floor and args.manifest_format == "yaml":
             floor = yaml_floor(manifests, env)
             # cincopa-sync loads with the cyclic GC paused (its trees hold no cycles); the
             # same trick on the plain load shows the floor without the collector's share.
@@ -268,7 +289,8 @@ def main() -> None:
     print(f"# cincopa-sync benchmark ({os.cpu_count()} cores)")
     print(
         f"N={n} assets, k={k} by rid + {r} by reference_id, c={c} changed, P={p}, "
-        f"L={cfg['latency_ms']} ms, parallelism {par}; manifests {size_mb:.1f} MB"
+        f"L={cfg['latency_ms']} ms, parallelism {par}; "
+        f"manifests {size_mb:.1f} MB of {args.manifest_format}"
     )
     print(
         f"bounds: listing ceil(N/P)/C x L = {list_bound:.2f} s; "

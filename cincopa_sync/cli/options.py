@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
 import re
@@ -165,6 +166,9 @@ def load_desired(paths: tuple[str, ...]) -> DesiredState:
     from cincopa_sync.manifest import load_manifests
 
     desired = load_manifests(paths, os.environ)
+    # The desired state lives as long as the run: the cyclic collector need never walk it
+    # again (a million entries made every later collection walk millions of objects).
+    gc.freeze()
     register_secrets(*desired.secret_values())
     for warning in desired.warnings:
         click.echo(str(warning), err=True)

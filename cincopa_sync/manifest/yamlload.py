@@ -83,6 +83,8 @@ def _index_of(mapping: PosDict, key: str) -> int:
     try:
         index = mapping.key_index
     except AttributeError:
+        if next(iter(mapping), None) == key:
+            return 0  # an entry's identity, first in most entries: no index for it
         index = mapping.key_index = {}
     missing = len(mapping) - len(index)
     if missing:  # keys added since the index was built (the parser reports duplicates
