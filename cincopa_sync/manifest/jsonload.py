@@ -11,7 +11,8 @@ Two ways in:
   for the top-level keys and the start of each entry. It gives up (returns None) on
   anything the exact parse would need to report or remember by position: a duplicate
   key, NaN or Infinity, a float or a number not written canonically (its text is kept by
-  position), a '$' anywhere (interpolation records its values by position), nesting the C
+  position), a `${` or a `$NAME` anywhere (interpolation and its warnings record values by
+  position; a price such as "$5" is fine), nesting the C
   scanner refuses, any syntax error. Its tree is exact except for positions below an
   entry, which stand at the entry's start (`Document.exact` is False): the loader takes it
   only when nothing at all is reported, and loads again exactly otherwise.
@@ -39,6 +40,8 @@ _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 _LITERALS = {"true": True, "false": False, "null": None}
 _NOT_JSON_NUMBERS = ("-Infinity", "Infinity", "NaN")
+# What interpolation would read or warn about: `${...}`, `$${` and `$NAME`.
+_INTERPOLATED = re.compile(r"\$[{A-Z_]")
 
 
 class _Stop(Exception):
@@ -295,7 +298,7 @@ def parse_json_fast(text: str, file: str) -> Document | None:
     """The tree of a JSON manifest with positions for the top-level keys and the entries
     only, or None when the exact parse must read it (see the module's docstring)."""
     text = _strip_bom(text)
-    if "$" in text:
+    if _INTERPOLATED.search(text):
         return None
     doc = Document(file)
     doc.exact = False

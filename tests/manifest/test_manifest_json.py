@@ -162,7 +162,7 @@ def test_the_fast_parse_builds_exactly_what_the_exact_parse_builds(
 
 
 def test_the_fast_parse_is_taken_for_a_clean_file(write, monkeypatch) -> None:
-    path = write("a.json", '{"assets": [{"rid": "A1", "tags": ["x"]}]}')
+    path = write("a.json", '{"assets": [{"rid": "A1", "tags": ["x"], "caption": "$5 off"}]}')
     exact_calls = []
     real = jsonload.parse_json
     monkeypatch.setattr(jsonload, "parse_json", lambda *a: exact_calls.append(a) or real(*a))
@@ -177,6 +177,8 @@ def test_the_fast_parse_is_taken_for_a_clean_file(write, monkeypatch) -> None:
         '{"portals": [{"subdomain": "a", "settings": {"r": NaN}}]}',
         '{"portals": [{"subdomain": "a", "settings": {"r": 1.5}}]}',  # a float's text
         '{"assets": [{"rid": "A1", "caption": "${X}"}]}',  # interpolation
+        '{"assets": [{"rid": "A1", "caption": "$${X}"}]}',  # a literal ${
+        '{"assets": [{"rid": "A1", "caption": "$HOME"}]}',  # a reference without braces
         '{"assets": [{"rid": "A1"}]} {}',
         '{"assets": [{"rid": "A1",}]}',
     ],
