@@ -120,7 +120,8 @@ F_ITEMS_PER_PAGE = "items_per_page"
 F_ITEMS_COUNT = "items_count"
 F_PAGES_COUNT = "pages_count"
 F_PERMISSIONS = "permissions"
-PING_FIELDS = ("accid", "accemail", "userid", "useremail")
+F_ACCID = "accid"
+PING_FIELDS = (F_ACCID, "accemail", "userid", "useremail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,8 +303,11 @@ def asset_list(
     search: str | None = None,
     page: int | None = None,
     items_per_page: int | None = None,
+    details: Iterable[str] = (),
 ) -> Call:
     params: list[tuple[str, str]] = []
+    if details:
+        params.append(("details", ",".join(details)))
     if rid is not None:
         params.append(("rid", rid))
     if reference_id is not None:
@@ -405,8 +409,18 @@ def parse_permissions(raw: object) -> frozenset[str]:
     return frozenset(p for p in str(raw or "").split("|") if p)
 
 
+def namespace(endpoint: str) -> str:
+    """`asset.set_meta` -> `asset`: what a permission entry such as `asset.*` names."""
+    return endpoint.split(".", 1)[0]
+
+
+def allowing(endpoint: str) -> tuple[str, str, str]:
+    """The permission entries that allow a call (the ASSUMED meaning in the contract):
+    its namespace's `*`, its namespace's `read` or `write`, and its exact name."""
+    space = namespace(endpoint)
+    return f"{space}.*", f"{space}.{'write' if ENDPOINTS[endpoint].write else 'read'}", endpoint
+
+
 def permits(permissions: frozenset[str], endpoint: str) -> bool:
-    """Whether a token's permissions allow a call (the ASSUMED meaning in the contract)."""
-    namespace = endpoint.split(".", 1)[0]
-    kind = "write" if ENDPOINTS[endpoint].write else "read"
-    return bool({endpoint, f"{namespace}.*", f"{namespace}.{kind}"} & permissions)
+    """Whether a token's permissions allow a call."""
+    return not permissions.isdisjoint(allowing(endpoint))

@@ -73,17 +73,20 @@ def export_account(
     *,
     parallelism: int = 8,
     schema: str | None = None,
+    portable: bool = True,
     fmt: str = "yaml",
 ) -> ExportResult:
     """Read the whole account and write it as manifests into `out_dir`.
 
     `schema` is what the `# yaml-language-server: $schema=` line points at; by default
     the relative path from `out_dir` to the schema file this installation ships.
+    `portable`: objects identified by what another account can have too where a kind can
+    (an asset by its reference_id when no other asset has it), else by their own ids.
     Raises InvalidInput (exit 3) when `out_dir` holds anything but an earlier export.
     """
     check_out_dir(out_dir)  # before any API call: a refusal costs nothing
     account = read_account(client, parallelism=parallelism)
-    return write_export(account, out_dir, schema=schema, fmt=fmt)
+    return write_export(account, out_dir, schema=schema, portable=portable, fmt=fmt)
 
 
 def read_account(
@@ -101,7 +104,12 @@ def read_account(
 
 
 def write_export(
-    account: Account, out_dir: Path, *, schema: str | None = None, fmt: str = "yaml"
+    account: Account,
+    out_dir: Path,
+    *,
+    schema: str | None = None,
+    portable: bool = True,
+    fmt: str = "yaml",
 ) -> ExportResult:
     """Write the manifests of `account` into `out_dir` (see the module's rules)."""
     earlier = check_out_dir(out_dir)
@@ -114,7 +122,7 @@ def write_export(
     texts: dict[str, str] = {}
     counts: dict[str, int] = {}
     for kind in kinds():
-        entries = kind.export_entries(account.objects.get(kind.name, []), sink)
+        entries = kind.export_entries(account.objects.get(kind.name, []), sink, portable=portable)
         counts[kind.name] = len(entries)
         texts.update(_files_of(kind, entries, schema_line))
     if fmt == "json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 SUBDOMAIN = ep.PORTAL_SUBDOMAIN
 SETTINGS = ep.PORTAL_SETTINGS
+PREVIOUSLY = "previously"
 STATUS = ep.PORTAL_STATUS
 ACTIVE = "active"  # managed state, derived from the live status
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
@@ -96,7 +97,7 @@ class PortalKind(Kind):
     def build(self, entry: EntryContext) -> PortalSpec | None:
         values = entry.entry
         ok = self._claim(entry, entry.at(SUBDOMAIN), values[SUBDOMAIN], as_subdomain=True)
-        previously = values.get("previously", ())
+        previously = values.get(PREVIOUSLY, ())
         for index, name in enumerate(previously):
             where = entry.item_at(previously, index)
             ok = self._claim(entry, where, name, as_subdomain=False) and ok
@@ -125,6 +126,32 @@ class PortalKind(Kind):
         what = "portal subdomain" if as_subdomain and earlier_as_subdomain else "portal name"
         entry.error(where, f"{what} {name} is declared twice: here and at {earlier}")
         return False
+
+    def merge(self, earlier: PortalSpec, later: PortalSpec, wrote: frozenset[str]) -> PortalSpec:
+        merged = super().merge(earlier, later, wrote)
+        previously = later.previously if PREVIOUSLY in wrote else earlier.previously
+        return replace(merged, previously=previously)
+
+    def check_merged(self, specs: Sequence[PortalSpec]) -> list[Problem]:
+        """A name (subdomain or earlier name) stays one portal's once the layers merge."""
+        problems = []
+        owner: dict[str, PortalSpec] = {}
+        for spec in specs:
+            for name in (spec.subdomain, *spec.previously):
+                first = owner.get(name)
+                if first is None:
+                    owner[name] = spec
+                    continue
+                # (Within one spec no name repeats: `previously` comes whole from one entry,
+                # which named the subdomain too, and that entry's own checks ran.)
+                problems.append(
+                    Problem(
+                        spec.location,
+                        f"portal name {name} is declared twice: here and at {first.location} "
+                        "once the layers are merged",
+                    )
+                )
+        return problems
 
     def _settings(
         self, entry: EntryContext, settings: Mapping[str, object]

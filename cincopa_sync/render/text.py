@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cincopa_sync.plan import Plan
-from cincopa_sync.render.rows import change_row, summary_line, unmanaged_line
+from cincopa_sync.render.rows import change_row, context_line, summary_line, unmanaged_line
 
 _COLORS = {"+": "32", "~": "33", ">": "36", "-": "31"}
 
@@ -13,6 +13,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
     lines: list[str] = []
+    where = context_line(plan)
+    if where:
+        lines += [paint(where, "1"), ""]
     for change in plan.changes:
         row = change_row(change)
         head = f"  {paint(row.symbol, _COLORS[row.symbol])} {row.address}"

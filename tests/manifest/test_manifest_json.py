@@ -202,3 +202,14 @@ def test_yaml_export_scalars_read_the_same_in_json() -> None:
     for value in ["no", "0123", "22:22", "a # b", "line\nbreak", "\u2028", "${X}"]:
         quoted = json.dumps(value)
         assert yaml.safe_load(quoted) == json.loads(quoted) == value
+
+
+def test_a_json_overlay_merges_into_a_yaml_base(tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text("assets:\n  - rid: A1\n    caption: old\n    tags: [a]\n", encoding="utf-8")
+    overlay = tmp_path / "overlay.json"
+    overlay.write_text('{"assets": [\n  {"rid": "A1", "caption": "new"}\n]}\n', "utf-8")
+    state = load_manifests([str(base)], {}, overlays=[[str(overlay)]])
+    (spec,) = state.of("asset")
+    assert dict(spec.fields) == {"caption": "new", "tags": frozenset({"a"})}
+    assert str(spec.location) == f"{overlay}:2:3"

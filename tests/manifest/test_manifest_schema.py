@@ -14,7 +14,8 @@ from jsonschema import Draft202012Validator
 from cincopa_sync.kinds.webhook import DEFAULT_WEBHOOK_TYPE
 from cincopa_sync.manifest import SCHEMA_PATH, load_manifests, load_schema
 from cincopa_sync.manifest import schema as schema_module
-from cincopa_sync.manifest.schema import compile_check, compiled
+from cincopa_sync.manifest.schema import compiled
+from cincopa_sync.schemacheck import compile_check
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "manifest.md"
 
