@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from run_bench import run_measured  # noqa: E402
+from run_bench import run_measured
 
 OCTODNS = "octodns==1.22.0"
 DEFAULT_VENV = Path(__file__).resolve().parent / ".venv-octodns"
@@ -83,8 +83,11 @@ def main() -> None:
         run = run_measured([str(sync), "--config-file", str(config)], dict(os.environ))
     size_mb = len(text.encode()) / 1e6
     print(f"# octoDNS {OCTODNS.split('==')[1]} ({os.cpu_count()} cores)")
-    print(f"{args.records} records YAML to YAML (the same records on both sides), {size_mb:.1f} MB")
-    print(f"  exit {run.code}; wall {run.wall:.2f} s; CPU {run.cpu:.2f} s; peak {run.peak_mb:.0f} MB")
+    print(f"{args.records} records YAML to YAML (the same on both sides), {size_mb:.1f} MB")
+    print(
+        f"  exit {run.code}; wall {run.wall:.2f} s; CPU {run.cpu:.2f} s; "
+        f"peak {run.peak_mb:.0f} MB"
+    )
     if run.code:
         print(run.stderr[-3000:], file=sys.stderr)
         raise SystemExit(run.code)
