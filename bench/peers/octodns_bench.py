@@ -85,8 +85,7 @@ def main() -> None:
     print(f"# octoDNS {OCTODNS.split('==')[1]} ({os.cpu_count()} cores)")
     print(f"{args.records} records YAML to YAML (the same on both sides), {size_mb:.1f} MB")
     print(
-        f"  exit {run.code}; wall {run.wall:.2f} s; CPU {run.cpu:.2f} s; "
-        f"peak {run.peak_mb:.0f} MB"
+        f"  exit {run.code}; wall {run.wall:.2f} s; CPU {run.cpu:.2f} s; peak {run.peak_mb:.0f} MB"
     )
     if run.code:
         print(run.stderr[-3000:], file=sys.stderr)

@@ -79,9 +79,7 @@ _PARSE_LEVEL = {
 }
 
 
-@pytest.mark.parametrize(
-    "name", sorted(set(JSON_CASE_NAMES) & set(CASE_NAMES) - _PARSE_LEVEL)
-)
+@pytest.mark.parametrize("name", sorted(set(JSON_CASE_NAMES) & set(CASE_NAMES) - _PARSE_LEVEL))
 def test_a_json_case_holds_the_data_of_its_yaml_case(name: str) -> None:
     """The JSON form of a case is the same case: the same data, file by file."""
     for json_file in sorted((JSON_CASES / name).glob("*.json")):
