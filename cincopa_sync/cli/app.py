@@ -20,6 +20,7 @@ from cincopa_sync.errors import (
     CincopaSyncError,
     InvalidInput,
 )
+from cincopa_sync.shown import escape_controls
 
 TOKEN_ENV = "CINCOPA_API_TOKEN"
 API_URL_ENV = "CINCOPA_API_URL"
@@ -99,8 +100,8 @@ def _report_error(exc: CincopaSyncError, command: str | None) -> None:
     if isinstance(exc, InvalidInput):
         errors = [p for p in exc.problems if p.severity == "error"]
         shown, left_out = exc.shown()
-        for problem in shown:
-            echo(str(problem), err=True)
+        for problem in shown:  # one line each, whatever a file name or key holds
+            echo(escape_controls(str(problem)), err=True)
         if left_out:
             echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
         files = {p.location.file for p in errors if p.location}

@@ -19,8 +19,9 @@ from cincopa_sync.kinds.base import (
     LiveObject,
     PlanOptions,
 )
-from cincopa_sync.manifest.yamlwrite import comment, literal, quoted, writable
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE, comment, literal, quoted, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
+from cincopa_sync.shown import escape_controls, has_control
 
 if TYPE_CHECKING:
     from cincopa_sync.api.paging import Reader
@@ -136,6 +137,12 @@ class PortalKind(Kind):
                 own = key in ("name", "visibility", SUBDOMAIN)
                 hint = f": use the portal's own {key} key" if own else ""
                 entry.error(entry.key_of(settings, key), f"settings.{key} is not allowed{hint}")
+                ok = False
+            elif has_control(key):
+                where = entry.key_of(settings, key)
+                entry.error(
+                    where, f"settings key '{escape_controls(key)}' holds a control character"
+                )
                 ok = False
             elif value.__class__ is str:
                 values[key] = value  # type: ignore[assignment]
@@ -322,9 +329,15 @@ def _entry(portal: LiveObject) -> tuple[str | None, str]:
     settings: dict[str, str] = dict(portal.get(SETTINGS) or {})  # type: ignore[call-overload]
     if not _DNS_LABEL.match(subdomain):
         return None, f"portal {subdomain!r}: the subdomain is not a DNS label a manifest accepts"
-    texts = [portal.get("name"), *settings, *settings.values()]
-    if not all(writable(v) for v in texts if isinstance(v, str)):
-        return None, f"portal {subdomain}: holds text that is not valid Unicode"
+    texts = [portal.get("name"), *settings.values()]
+    if not (
+        all(writable(v) for v in texts if isinstance(v, str))
+        and all(writable(k, one_line=True) for k in settings)
+    ):
+        return (
+            None,
+            f"portal {subdomain}: {UNWRITABLE}",
+        )
     reserved = sorted(set(settings) & RESERVED_PORTAL_PARAMS)
     if reserved:
         return None, f"portal {subdomain}: settings {reserved} are not allowed in a manifest"
