@@ -247,6 +247,7 @@ class Kind:
         secrets: they, and the variables they are written with, are masked in every
         message from the moment the file is read."""
         return ()
+
     # -- layers (overlays): one object written by several layers ----------------------
 
     def identity(self, spec: Any) -> str:

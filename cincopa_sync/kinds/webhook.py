@@ -185,6 +185,7 @@ class WebhookKind(Kind):
 
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         return (SECURITY_KEY, URL) if entry.get(TYPE) == SLACK else (SECURITY_KEY,)
+
     # -- layers -----------------------------------------------------------------------
 
     def identity(self, spec: WebhookSpec) -> str:
