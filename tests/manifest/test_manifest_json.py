@@ -29,7 +29,8 @@ def _exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _content(spec: object) -> dict:
     """A spec's values, its location aside (JSON and YAML place entries differently)."""
-    return {f.name: _plain(getattr(spec, f.name)) for f in fields(spec) if f.name != "location"}
+    placed = ("location", "file", "place")
+    return {f.name: _plain(getattr(spec, f.name)) for f in fields(spec) if f.name not in placed}
 
 
 def _plain(value: object) -> object:
