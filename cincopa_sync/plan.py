@@ -79,12 +79,23 @@ def _rank(kind: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanContext:
+    """Where a plan is for, which every rendering names first: the account the token opened,
+    the API host (never a URL: no path, no query) and the environment when one was used."""
+
+    account: str
+    api_host: str
+    environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[tuple[str, int], ...] = ()  # (kind, count) of live objects left alone
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     live_counts: tuple[tuple[str, int], ...] = ()  # (kind, live objects) of pruned kinds
+    context: PlanContext | None = None  # set by whoever read the account (the CLI)
 
     @property
     def empty(self) -> bool:

@@ -5,12 +5,17 @@ of a listing): the predicate decides, and only an instance it rejects goes throu
 jsonschema's `iter_errors`, so messages come from one place. It is conservative: it may
 reject a valid instance (jsonschema then finds nothing), never the reverse; a keyword it
 does not know makes it reject everything.
+
+Speed: the schema becomes the source of one Python function (a few class, length and
+membership tests per key, nested loops for lists and maps), compiled once, so checking an
+item costs one call, not one per keyword.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 Check = Callable[[object], bool]
 
@@ -63,56 +68,37 @@ def resolve(root: dict, schema: dict) -> dict:
 def compile_check(schema: dict | bool, root: dict) -> Check:
     """A predicate that is True only for instances the schema accepts."""
     try:
-        return _compile(schema, root)
-    except (_Unsupported, KeyError):
+        writer = _Writer(root)
+        lines = writer.block(schema, "v0", 1)
+    except (_Unsupported, KeyError, TypeError):
         return _never
+    # The constants are bound as keyword defaults: locals, the fastest names to read.
+    names = ["_MISSING", *writer.constants]
+    signature = ", ".join(["v0", "*", *(f"{n}={n}" for n in names)])
+    source = f"def check({signature}):\n" + "".join(f"{line}\n" for line in lines)
+    source += "    return True\n"
+    namespace: dict[str, Any] = {"_MISSING": _MISSING, **writer.constants}
+    exec(compile(source, "<schemacheck>", "exec"), namespace)  # our own source, from the schema
+    return namespace["check"]
 
 
 def _never(_value: object) -> bool:
     return False
 
 
-def _always(_value: object) -> bool:
-    return True
+class _Missing:
+    """The class of the value a key that is not there reads as."""
 
 
-def _is_str(v: object) -> bool:
-    return v.__class__ is str
-
-
-def _is_int(v: object) -> bool:
-    return v.__class__ is int
-
-
-def _is_number(v: object) -> bool:
-    return v.__class__ is int or v.__class__ is float
-
-
-def _is_bool(v: object) -> bool:
-    return v is True or v is False
-
-
-def _is_null(v: object) -> bool:
-    return v is None
-
-
-def _is_object(v: object) -> bool:
-    return isinstance(v, dict)
-
-
-def _is_array(v: object) -> bool:
-    return isinstance(v, list)
-
-
-_TYPE_CHECKS: dict[str, Check] = {
-    "string": _is_str,
-    "integer": _is_int,
-    "number": _is_number,
-    "boolean": _is_bool,
-    "null": _is_null,
-    "object": _is_object,
-    "array": _is_array,
+_MISSING = _Missing()
+_CLASSES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),  # the class test keeps True and False out, as JSON Schema does
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
 }
+_CONTAINERS = {"object": "dict", "array": "list"}
 _KNOWN = frozenset(
     {
         "type",
@@ -133,114 +119,154 @@ _KNOWN = frozenset(
 )
 
 
-def _compile(schema: dict | bool, root: dict) -> Check:
-    if schema is True:
-        return _always
-    if schema is False:
-        return _never
-    schema = resolve(root, schema)
-    checks: list[Check] = []
-    unknown = {k for k in set(schema) - _KNOWN if not _annotation(k)}
-    if unknown:
-        raise _Unsupported(", ".join(sorted(unknown)))
-    types = schema.get("type")
-    if types is not None:
+class _Writer:
+    """Writes the statements that `return False` when an instance breaks a schema."""
+
+    def __init__(self, root: dict) -> None:
+        self.root = root
+        self.constants: dict[str, object] = {}
+        self._names = 0
+
+    def _new(self, prefix: str) -> str:
+        self._names += 1
+        return f"{prefix}{self._names}"
+
+    def _constant(self, value: object) -> str:
+        name = self._new("c")
+        self.constants[name] = value
+        return name
+
+    def block(self, schema: dict | bool, var: str, depth: int) -> list[str]:
+        pad = "    " * depth
+        if schema is True:
+            return []
+        if schema is False:
+            return [f"{pad}return False"]
+        schema = resolve(self.root, schema)
+        unknown = {k for k in set(schema) - _KNOWN if not _annotation(k)}
+        if unknown:
+            raise _Unsupported(", ".join(sorted(unknown)))
+        out: list[str] = []
+        fail = "return False"
+        if "type" in schema:
+            out.append(f"{pad}if not ({self._type_test(schema['type'], var)}): {fail}")
+        if "enum" in schema:
+            allowed = schema["enum"]
+            if not all(isinstance(a, str) for a in allowed):
+                raise _Unsupported("enum of non-strings")
+            members = self._constant(frozenset(allowed))
+            out.append(f"{pad}if {var}.__class__ is not str or {var} not in {members}: {fail}")
+        if "const" in schema:
+            const = schema["const"]
+            if const.__class__ not in (str, int, bool):
+                raise _Unsupported("const")
+            value, cls = self._constant(const), self._constant(const.__class__)
+            out.append(f"{pad}if {var}.__class__ is not {cls} or {var} != {value}: {fail}")
+        text = f"{var}.__class__ is str"
+        number = f"({var}.__class__ is int or {var}.__class__ is float)"
+        if "pattern" in schema:
+            search = self._constant(re.compile(schema["pattern"]).search)
+            out.append(f"{pad}if {text} and {search}({var}) is None: {fail}")
+        if "minLength" in schema:
+            out.append(f"{pad}if {text} and len({var}) < {int(schema['minLength'])}: {fail}")
+        if "maxLength" in schema:
+            out.append(f"{pad}if {text} and len({var}) > {int(schema['maxLength'])}: {fail}")
+        if "minimum" in schema:
+            least = self._constant(schema["minimum"])
+            out.append(f"{pad}if {number} and {var} < {least}: {fail}")
+        if "maximum" in schema:
+            most = self._constant(schema["maximum"])
+            out.append(f"{pad}if {number} and {var} > {most}: {fail}")
+        if "minItems" in schema:
+            low = int(schema["minItems"])
+            out.append(f"{pad}if isinstance({var}, list) and len({var}) < {low}: {fail}")
+        if "maxItems" in schema:
+            high = int(schema["maxItems"])
+            out.append(f"{pad}if isinstance({var}, list) and len({var}) > {high}: {fail}")
+        if "items" in schema:
+            item = self._new("v")
+            inner = self.block(schema["items"], item, depth + 2)
+            if inner:
+                out += [
+                    f"{pad}if isinstance({var}, list):",
+                    f"{pad}    for {item} in {var}:",
+                    *inner,
+                ]
+        if {"properties", "additionalProperties", "required"} & set(schema):
+            inner = self._object(schema, var, depth + 1)
+            if inner:
+                out += [f"{pad}if isinstance({var}, dict):", *inner]
+        return out
+
+    def _classes_only(self, schema: dict | bool) -> tuple[type, ...] | None:
+        """The classes a schema that says nothing but `type` (of scalars) allows, or None."""
+        if not isinstance(schema, dict):
+            return None
+        schema = resolve(self.root, schema)
+        if {k for k in schema if not _annotation(k)} != {"type"}:
+            return None
+        types = schema["type"]
         names = [types] if isinstance(types, str) else list(types)
-        preds = tuple(_TYPE_CHECKS[t] for t in names)
-        checks.append(preds[0] if len(preds) == 1 else (lambda v: any(p(v) for p in preds)))
-    if "enum" in schema:
-        allowed = schema["enum"]
-        if not all(isinstance(a, str) for a in allowed):
-            raise _Unsupported("enum of non-strings")
-        members = frozenset(allowed)
-        checks.append(lambda v: v.__class__ is str and v in members)
-    if "const" in schema:
-        const = schema["const"]
-        if const.__class__ not in (str, int, bool):
-            raise _Unsupported("const")
-        checks.append(lambda v: v.__class__ is const.__class__ and v == const)
-    if "pattern" in schema:
-        search = re.compile(schema["pattern"]).search
-        checks.append(lambda v: v.__class__ is not str or search(v) is not None)
-    if "minLength" in schema:
-        low = schema["minLength"]
-        checks.append(lambda v: v.__class__ is not str or len(v) >= low)
-    if "maxLength" in schema:
-        high = schema["maxLength"]
-        checks.append(lambda v: v.__class__ is not str or len(v) <= high)
-    if "minimum" in schema:
-        least = schema["minimum"]
-        checks.append(lambda v: not _is_number(v) or v >= least)
-    if "maximum" in schema:
-        most = schema["maximum"]
-        checks.append(lambda v: not _is_number(v) or v <= most)
-    if "minItems" in schema or "maxItems" in schema:
-        lo = schema.get("minItems", 0)
-        hi = schema.get("maxItems")
-        checks.append(
-            lambda v: not isinstance(v, list) or (len(v) >= lo and (hi is None or len(v) <= hi))
-        )
-    if "items" in schema:
-        item = _compile(schema["items"], root)
-        checks.append(lambda v: not isinstance(v, list) or all(map(item, v)))
-    if {"properties", "additionalProperties", "required"} & set(schema):
-        checks.append(_object_check(schema, root))
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-    first, *rest = checks
-    rest_t = tuple(rest)
+        if not all(n in _CLASSES for n in names):
+            return None
+        return tuple(c for n in names for c in _CLASSES[n])
 
-    def check_all(v: object) -> bool:
-        if not first(v):
-            return False
-        return all(c(v) for c in rest_t)
+    def _type_test(self, types: str | list[str], var: str) -> str:
+        names = [types] if isinstance(types, str) else list(types)
+        tests = []
+        classes = tuple(c for name in names if name in _CLASSES for c in _CLASSES[name])
+        if classes:
+            tests.append(f"{var}.__class__ in {self._constant(frozenset(classes))}")
+        tests += [f"isinstance({var}, {_CONTAINERS[n]})" for n in names if n in _CONTAINERS]
+        unknown = [n for n in names if n not in _CLASSES and n not in _CONTAINERS]
+        if unknown or not tests:
+            raise _Unsupported(f"type {unknown}")
+        return " or ".join(tests)
 
-    return check_all
-
-
-_MISSING = object()
-
-
-def _object_check(schema: dict, root: dict) -> Check:
-    props = {k: _compile(s, root) for k, s in schema.get("properties", {}).items()}
-    extra = schema.get("additionalProperties", True)
-    extra_check = None if extra is False else _compile(extra, root)
-    required = tuple(schema.get("required", ()))
-    if extra_check is _always:
-        # Extra keys are allowed: only the declared ones need a look, however many an
-        # instance has (an API item carries many fields nobody reads).
-        declared = tuple((k, c, k in required) for k, c in props.items())
-        declared += tuple((r, _always, True) for r in required if r not in props)
-
-        def check_declared(v: object) -> bool:
-            if not isinstance(v, dict):
-                return True  # not an object: the type keyword decides
-            get = v.get
-            for k, c, needed in declared:
-                x = get(k, _MISSING)
-                if x is _MISSING:
-                    if needed:
-                        return False
-                elif not c(x):
-                    return False
-            return True
-
-        return check_declared
-
-    get = props.get
-
-    def check_object(v: object) -> bool:
-        if not isinstance(v, dict):
-            return True  # not an object: the type keyword decides
-        for k, x in v.items():
-            c = get(k)
-            if c is None:
-                if extra_check is None or not extra_check(x):
-                    return False
-            elif not c(x):
-                return False
-        return all(r in v for r in required)
-
-    return check_object
+    def _object(self, schema: dict, var: str, depth: int) -> list[str]:
+        pad = "    " * depth
+        props: dict[str, Any] = schema.get("properties", {})
+        required = list(schema.get("required", ()))
+        get = self._new("g")
+        out = [f"{pad}{get} = {var}.get"]
+        out += [
+            f"{pad}if {key!r} not in {var}: return False" for key in required if key not in props
+        ]
+        for key, sub in props.items():
+            needed = key in required
+            classes = self._classes_only(sub)
+            if classes is not None:  # the common case, one test: of the class, or absent
+                allowed = self._constant(frozenset(classes if needed else (*classes, _Missing)))
+                out.append(
+                    f"{pad}if {get}({key!r}, _MISSING).__class__ not in {allowed}: return False"
+                )
+                continue
+            value = self._new("v")
+            inner = self.block(sub, value, depth + (0 if needed else 1))
+            if needed:
+                out.append(f"{pad}{value} = {get}({key!r}, _MISSING)")
+                out.append(f"{pad}if {value} is _MISSING: return False")
+                out += inner
+            elif inner:
+                out.append(f"{pad}{value} = {get}({key!r}, _MISSING)")
+                out.append(f"{pad}if {value} is not _MISSING:")
+                out += inner
+        extra = schema.get("additionalProperties", True)
+        if extra is True:
+            return out
+        key_var = self._new("k")
+        declared = self._constant(frozenset(props))
+        if extra is False:
+            out += [
+                f"{pad}for {key_var} in {var}:",
+                f"{pad}    if {key_var} not in {declared}: return False",
+            ]
+            return out
+        value = self._new("v")
+        inner = self.block(extra, value, depth + 2)
+        if inner:
+            out += [f"{pad}for {key_var}, {value} in {var}.items():"]
+            if props:
+                out.append(f"{pad}    if {key_var} in {declared}: continue")
+            out += inner
+        return out

@@ -39,10 +39,6 @@ def show_value(value: object, *, sensitive: bool = False) -> str:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def has_control(text: str) -> bool:
-    return _CONTROL.search(text) is not None
-
-
 def escape_controls(text: str) -> str:
     """Text for one line of output: each control character as its JSON escape (`\\n`,
     `\\u0000`), so a value holding a line break cannot forge a line of a plan or a report."""

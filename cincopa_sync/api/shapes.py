@@ -42,9 +42,9 @@ class Shape:
         self.endpoint = endpoint
         self.breaks = str(schema.get(BREAKS) or f"{endpoint} cannot be read")
         envelope = copy.deepcopy(schema)
-        # key -> (the item predicate, the item validator): the lists' items are checked
-        # item by item, the envelope without them
-        self.lists: dict[str, tuple[Check, Draft202012Validator]] = {}
+        # key -> (the predicate of the whole list, of one item, and the item validator):
+        # the envelope is checked without its lists' items, the items by the predicates
+        self.lists: dict[str, tuple[Check, Check, Draft202012Validator]] = {}
         whole = Draft202012Validator(schema)
         properties = envelope.get("properties", {})
         for key, prop in list(properties.items()):
@@ -52,16 +52,20 @@ class Shape:
             if "items" in prop:
                 item = resolve(schema, prop.pop("items"))
                 properties[key] = prop
-                self.lists[key] = (compile_check(item, schema), whole.evolve(schema=item))
+                self.lists[key] = (
+                    compile_check({"type": "array", "items": item}, schema),
+                    compile_check(item, schema),
+                    whole.evolve(schema=item),
+                )
         self.envelope = Draft202012Validator(envelope)
         self.root = schema
 
     def check(self, body: Mapping[str, Any]) -> None:
         """Raise UnexpectedShape unless the answer has the shape."""
         if self.envelope.is_valid(body):
-            for key, (item_ok, _) in self.lists.items():
+            for key, (list_ok, _, _) in self.lists.items():
                 items = body.get(key)
-                if isinstance(items, list) and not all(map(item_ok, items)):
+                if isinstance(items, list) and not list_ok(items):
                     break
             else:
                 return
@@ -72,12 +76,12 @@ class Shape:
     def deviations(self, body: object) -> Iterator[Deviation]:
         """Every way the answer differs, envelope first; of a list's items that deviate
         the first is described path by path and the others counted."""
-        errors = sorted(self.envelope.iter_errors(body), key=lambda e: list(e.absolute_path))
+        errors = sorted(self.envelope.iter_errors(body), key=_order)
         for error in errors:
             yield from _explain(error, (), self.root)
         if not isinstance(body, Mapping):
             return
-        for key, (item_ok, validator) in self.lists.items():
+        for key, (_, item_ok, validator) in self.lists.items():
             items = body.get(key)
             if not isinstance(items, list):
                 continue
@@ -88,7 +92,7 @@ class Shape:
                     continue
                 found = list(validator.iter_errors(item))
                 if found and not first:
-                    found.sort(key=lambda e: list(e.absolute_path))
+                    found.sort(key=_order)
                     first = [d for e in found for d in _explain(e, (key, index), self.root)]
                 deviating += bool(found)
             if deviating > 1:  # the others are counted on the first one's last line
@@ -96,6 +100,11 @@ class Shape:
                 more = f" (and {deviating - 1} more of the {len(items)} items deviate)"
                 first[-1] = Deviation(last.path, last.problem + more)
             yield from first
+
+
+def _order(error: ValidationError) -> tuple[tuple[int, int, str], ...]:
+    """Errors in the order of their paths (indexes and keys never compared together)."""
+    return tuple((0, p, "") if isinstance(p, int) else (1, 0, str(p)) for p in error.absolute_path)
 
 
 @lru_cache(maxsize=64)

@@ -5,6 +5,12 @@ from __future__ import annotations
 import click
 
 from cincopa_sync.cli.app import cli, echo
+from cincopa_sync.cli.environment import (
+    account_info,
+    env_options,
+    overlay_option,
+    selected_environment,
+)
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
 from cincopa_sync.errors import InvalidInput
@@ -12,14 +18,19 @@ from cincopa_sync.kinds import kinds
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
+@overlay_option
+@env_options
 @common_options
-def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
+def validate(paths: tuple[str, ...], overlays: tuple[str, ...], verbose: bool, debug: bool) -> int:
     """Check manifests offline: syntax, schema and semantics. Makes no API call."""
     setup_logging(verbose=verbose, debug=debug)
-    state = load_desired(paths)
+    state = load_desired(paths, overlays)
     counts = ", ".join(f"{len(state.of(k.name))} {k.name}(s)" for k in kinds())
-    echo(f"valid: {len(state.files)} file(s), {counts}")
+    environment = selected_environment()
+    where = "" if environment is None else f"environment {environment.name}, "
+    layers = f" in {state.layers} layers" if state.layers > 1 else ""
+    echo(f"valid: {where}{len(state.files)} file(s){layers}, {counts}")
     return 0
 
 
@@ -37,7 +48,10 @@ def ping(
     """Check the token: which account it opens and what it may do."""
     setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
-        info = client.ping()
+        info = account_info(client)
+    environment = selected_environment()
+    if environment is not None:
+        echo(f"environment {environment.name}: the token opens its account")
     echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
     echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
     return 0

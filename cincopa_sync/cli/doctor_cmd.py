@@ -8,7 +8,7 @@ from cincopa_sync.api import endpoints as ep
 from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect
-from cincopa_sync.engine.doctor import DIFFERS, OK, DoctorReport, KindAccess, examine
+from cincopa_sync.engine.doctor import DIFFERS, OK, SKIPPED, DoctorReport, KindAccess, examine
 from cincopa_sync.errors import EXIT_API, EXIT_OK
 
 
@@ -54,7 +54,7 @@ def render(report: DoctorReport, http_log: str | None) -> str:
         lines += [f"  {line}" for line in access_lines(report.access)]
         lines.append("  ping, doctor and validate need no permission.")
     lines.append("")
-    differ = [c for c in report.checks if c.outcome != OK and c.outcome != "skipped"]
+    differ = [c for c in report.checks if c.outcome not in (OK, SKIPPED)]
     if not differ:
         lines.append(f"Every endpoint checked answers as expected ({len(report.checks)} checked).")
     else:

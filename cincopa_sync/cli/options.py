@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,13 @@ from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, echo, token
+from cincopa_sync.cli.environment import (
+    env_options,
+    manifest_layers,
+    needs_pin,
+    overlay_option,
+    pin_account,
+)
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.files import LocalFileError, open_append, read_bounded
 from cincopa_sync.manifest.model import DesiredState
@@ -36,6 +44,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How a command reaches the account: --api-url, --emulator, and --env / --config
+    (whose account pin `connect` enforces)."""
+    func = env_options(func)
     func = click.option(
         "--http-log",
         type=click.Path(dir_okay=False),
@@ -71,6 +82,7 @@ class RunOptions:
     api_url: str
     use_emulator: bool
     emulator_state: str | None
+    overlays: tuple[str, ...]
     http_log: str | None
     parallelism: int
     targets: tuple[str, ...]
@@ -103,6 +115,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(run=run, **kwargs)
 
     options = [
+        overlay_option,
         click.option(
             "--target",
             "targets",
@@ -161,10 +174,17 @@ def progress(message: str) -> None:
         echo(message, err=True)
 
 
-def load_desired(paths: tuple[str, ...]) -> DesiredState:
+def load_desired(paths: Sequence[str], overlays: Sequence[str] = ()) -> DesiredState:
+    """The manifests of the run (PATHs and --overlay layers, or --env's), checked."""
     from cincopa_sync.manifest import load_manifests
 
-    desired = load_manifests(paths, os.environ, on_secret=register_secrets)
+    first, on_top, variables = manifest_layers(paths, overlays)
+    desired = load_manifests(
+        first, os.environ, overlays=on_top, variables=variables, on_secret=register_secrets
+    )
+    # The desired state lives as long as the run: the cyclic collector need never walk it
+    # again (a million entries made every later collection walk millions of objects).
+    gc.freeze()
     register_secrets(*desired.secret_values())
     for warning in desired.warnings:
         echo(str(warning), err=True)
@@ -178,9 +198,13 @@ def connect(
     emulator_state: str | None,
     parallelism: int = 8,
     http_log: str | None = None,
+    *,
+    account: str | None = None,
 ) -> Iterator[CincopaClient]:
     """A client for the real API, or for an emulator started for this run only; with
-    `http_log`, every request and answer is also written to that file."""
+    `http_log`, every request and answer is also written to that file. With an
+    environment (--env), or the `account` a saved plan was made for, its first call is
+    `ping`, and any other account is refused (exit 4) before a second call."""
     if emulator_state and not use_emulator:
         raise InvalidInput("--emulator-state needs --emulator")
     with contextlib.ExitStack() as stack:
@@ -201,9 +225,12 @@ def connect(
             base = server.base_url
         else:
             base, chosen = api_url, token()
-        yield stack.enter_context(
+        client = stack.enter_context(
             CincopaClient(base, chosen, max_connections=parallelism, observers=observers)
         )
+        if needs_pin(account):
+            pin_account(client, account)
+        yield client
 
 
 def _http_log(path: str) -> HttpLog:
@@ -215,8 +242,17 @@ def _http_log(path: str) -> HttpLog:
         raise InvalidInput(f"--http-log {exc}") from None
 
 
-def connect_for(run: RunOptions) -> contextlib.AbstractContextManager[CincopaClient]:
-    return connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism, run.http_log)
+def connect_for(
+    run: RunOptions, account: str | None = None
+) -> contextlib.AbstractContextManager[CincopaClient]:
+    return connect(
+        run.api_url,
+        run.use_emulator,
+        run.emulator_state,
+        run.parallelism,
+        run.http_log,
+        account=account,
+    )
 
 
 # An emulator state larger than this is refused from its size (the demo is 20 KB; an

@@ -14,6 +14,8 @@ import click
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli, echo
+from cincopa_sync.cli.confirm import ask_on_terminal, confirm_question
+from cincopa_sync.cli.environment import account_info, plan_context, selected_environment
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
     Duration,
@@ -44,12 +46,13 @@ def planning(
     from cincopa_sync.engine.read import read_live
 
     setup_logging(verbose=run.verbose, debug=run.debug)
-    desired = load_desired(paths)
+    desired = load_desired(paths, run.overlays)
     with connect_for(run) as client:
+        context = plan_context(client, emulator=run.use_emulator)  # ping first
         progress("Reading the live account...")
         live = read_live(client, desired, parallelism=run.parallelism)
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
-        plan = plan.targeted(run.targets)
+        plan = replace(plan.targeted(run.targets), context=context)
         if run.targets and plan.empty:
             echo("warning: no change matches the --target addresses given", err=True)
         yield client, desired, plan
@@ -63,7 +66,7 @@ allow_deletes_option = click.option(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -164,8 +167,10 @@ def apply(
     With --plan FILE: no manifests and no prompt (the saved plan was the review); the
     objects it touches are read again first, and it is refused if any of them moved.
     """
-    if bool(paths) == bool(plan_file):
-        raise click.UsageError("give manifest PATHS, or --plan FILE, not both")
+    if plan_file and (paths or run.overlays):
+        raise click.UsageError("give manifest PATHs (and --overlay), or --plan FILE, not both")
+    if not (plan_file or paths or selected_environment()):
+        raise click.UsageError("give manifest PATHs, --env NAME, or --plan FILE")
     if plan_file:
         return _apply_saved(plan_file, allow_deletes, run, upload_timeout)
     with planning(paths, run) as (client, _, the_plan):
@@ -173,7 +178,7 @@ def apply(
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
-        _confirm(auto_approve, len(the_plan.changes))
+        _confirm(auto_approve, the_plan)
         return _apply(client, the_plan, run, upload_timeout)
 
 
@@ -187,12 +192,22 @@ def _apply_saved(
             f"{plan_file}: the plan was made against {saved.api_identity}, "
             f"not {run.api_identity}: plan again against this API"
         )
+    made_for = saved.plan.context
+    environment = selected_environment()
+    if environment is not None and (made_for is None or made_for.environment != environment.name):
+        was = made_for.environment if made_for is not None else None
+        raise Refused(
+            f"{plan_file}: the plan was made "
+            + (f"for environment {was}" if was else "without --env")
+            + f", not for environment {environment.name}: nothing was called"
+        )
     targeted = saved.plan.targeted(run.targets)
     _check_deletes(targeted, allow_deletes or saved.allow_deletes)
     if targeted.empty:
         echo(render_text(targeted, color=run.color), nl=False)
         return 0
-    with connect_for(run) as client:
+    account = made_for.account if made_for is not None else None
+    with connect_for(run, account) as client:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
         echo(render_text(the_plan, color=run.color), nl=False)
@@ -205,7 +220,7 @@ def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, upload_timeou
     # Every secret the writes carry is masked in whatever is printed or logged from here
     # (a saved plan's come from the environment only now).
     register_secrets(*(v for c in the_plan.calls() for k, v in c.params if k in c.secret))
-    check_permissions(client, the_plan)
+    check_permissions(client, the_plan, account_info(client)["permissions"])
     with while_writing() as stop:
         report = apply_plan(
             client,
@@ -225,15 +240,12 @@ def _check_deletes(the_plan: Plan, allowed: bool) -> None:
         raise Refused("; ".join(risky) + "; nothing was written")
 
 
-def _confirm(auto_approve: bool, count: int) -> None:
+def _confirm(auto_approve: bool, the_plan: Plan) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
         raise Refused("no terminal to confirm on: review the plan and pass --auto-approve")
-    answer = click.prompt(
-        f"Apply these {count} change(s)? Only 'yes' is accepted", default="", err=True
-    )
-    if answer.strip() != "yes":
+    if ask_on_terminal(confirm_question(the_plan)) != "yes":
         raise Refused("apply cancelled: nothing was written")
 
 

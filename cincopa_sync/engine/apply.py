@@ -6,7 +6,7 @@ import heapq
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -71,10 +71,14 @@ class ApplyReport:
         return EXIT_OK
 
 
-def check_permissions(client: CincopaClient, plan: Plan) -> None:
+def check_permissions(
+    client: CincopaClient, plan: Plan, granted: Collection[str] | None = None
+) -> None:
     """Fail before the first write when the token may not make every call of the plan,
-    or the reads that check a write (a lost answer, the convergence check)."""
-    granted = client.ping()["permissions"]
+    or the reads that check a write (a lost answer, the convergence check). `granted`:
+    the permissions a `ping` of this run already reported (else it pings)."""
+    if granted is None:
+        granted = client.ping()["permissions"]
     reads = {get(c.kind).list_endpoint for c in plan.changes}
     needed = sorted({call.endpoint for call in plan.calls()} | reads)
     missing = [name for name in needed if not ep.permits(granted, name)]
@@ -228,6 +232,8 @@ class _Runner:
                     job.steps.close()
                     return self._end(job, Outcome(change, "skipped", NOT_STARTED))
             assert job.steps is not None
+            if self.stop.is_set() and not job.interrupted:  # a step queued before Ctrl-C
+                job.interrupted = interrupt = True
             return job.steps.throw(Interrupted()) if interrupt else next(job.steps)
         except StopIteration as end:
             ended = end.value  # its message may quote the API: nothing secret goes out

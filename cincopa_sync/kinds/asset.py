@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -28,6 +28,7 @@ from cincopa_sync.kinds.base import (
     count_or_none,
     text,
 )
+from cincopa_sync.kinds.values import Values, layout
 from cincopa_sync.manifest.yamlwrite import UNWRITABLE, flow_list, literal, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import show_value
@@ -67,18 +68,40 @@ FIELDS = (
     Field(VIDEO_THUMB_SEC, count_or_none),
 )
 _SHAPE: ListShape = ep.LISTS[ep.ASSET_LIST]
+_NOTHING = object()
 
 
 @dataclass(frozen=True, slots=True)
 class AssetSpec:
-    """One asset entry: identity by `rid` or by an exact `reference_id`."""
+    """One asset entry: identity by `rid` or by an exact `reference_id`.
+
+    Its place is kept as the file and one packed number (a Location is made when asked
+    for): a million entries hold a million places."""
 
     by: str  # RID | REFERENCE_ID
     ident: str
     fields: Mapping[str, object]
-    location: Location
+    file: str
+    place: int  # line << 32 | column, 1-based
     source: str | None = None  # by reference_id only: create from this URL when missing
     absent: bool = False  # delete it (then `fields` is empty)
+
+    @classmethod
+    def at(
+        cls,
+        location: Location,
+        by: str,
+        ident: str,
+        fields: Mapping[str, object],
+        source: str | None = None,
+        absent: bool = False,
+    ) -> AssetSpec:
+        place = location.line << 32 | location.column
+        return cls(by, ident, fields, location.file, place, source, absent)
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.place >> 32, self.place & 0xFFFFFFFF)
 
     @property
     def address(self) -> str:
@@ -102,14 +125,24 @@ class AssetLive:
     tag_cloud: frozenset[str] | None = None  # every tag some asset carries; None: not read
 
 
+_Named = tuple[Mapping[str, "AssetSpec"], Mapping[str, "AssetSpec"]]
+
+
 class AssetKind(Kind):
     name = "asset"
     plural = "assets"
     key = RID
     fields = FIELDS
-    read_also = (Field(RID), Field(FILENAME))  # the filename: shown in a delete
+    # Only the rid beside the fields: one more key would double every kept asset's dict
+    # table (11 keys do not fit in 16 slots), 19 MB per 100,000 assets.
+    read_also = (Field(RID),)
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._live_layout = layout(name for name, _, _ in self._readers)
+        self._trimmed: dict[tuple, tuple[tuple, dict[str, int]]] = {}
 
     # -- manifest ---------------------------------------------------------------------
 
@@ -124,14 +157,15 @@ class AssetKind(Kind):
             return None
         ident = values[by]
         ok = True
-        here = entry.at(by)
         if ident == "":
-            entry.error(here, f"{by} must not be empty")
+            entry.error(entry.at(by), f"{by} must not be empty")
             ok = False
         else:
-            first = entry.claim(f"asset {by}", ident, here)
+            first = entry.claim_key(f"asset {by}", by)
             if first is not None:
-                entry.error(here, f"asset {by} {ident} is declared twice: here and at {first[0]}")
+                entry.error(
+                    entry.at(by), f"asset {by} {ident} is declared twice: here and at {first}"
+                )
                 ok = False
         absent = values.get(ABSENT) is True
         source = values.get(SOURCE)
@@ -147,10 +181,34 @@ class AssetKind(Kind):
             elif key == VIDEO_THUMB_SEC:
                 fields[key] = int(value)  # the schema lets 15.0 through
             else:
-                fields[key] = value
+                fields[key] = entry.share(key, value)
         if not ok:
             return None
-        return AssetSpec(by, ident, MappingProxyType(fields), entry.location, source, absent)
+        return AssetSpec.at(entry.location, by, ident, Values.of(fields), source, absent)
+
+    def merge(self, earlier: AssetSpec, later: AssetSpec, wrote: frozenset[str]) -> AssetSpec:
+        """`absent` and `source` as the latest layer that wrote them says; a later
+        `absent: true` deletes the asset whatever earlier layers wrote (nothing else is
+        sent for it), a later `absent: false` keeps it."""
+        merged = super().merge(earlier, later, wrote)
+        absent = later.absent if ABSENT in wrote else earlier.absent
+        source = later.source if SOURCE in wrote else earlier.source
+        if absent and ABSENT in wrote:
+            return replace(merged, fields=Values.of({}), absent=True, source=None)
+        return replace(merged, absent=absent, source=None if absent else source)
+
+    def check_merged(self, specs: Sequence[AssetSpec]) -> list[Problem]:
+        """An asset an earlier layer deletes (`absent: true`) that a later layer gives
+        fields: which one is meant cannot be guessed."""
+        return [
+            Problem(
+                spec.location,
+                f"{spec.address} is absent: true in an earlier layer, but this layer writes "
+                f"{', '.join(spec.fields)}: write absent: false here to keep the asset",
+            )
+            for spec in specs
+            if spec.absent and spec.fields
+        ]
 
     def _check_lifecycle(self, entry: EntryContext, by: str, absent: bool, source: object) -> bool:
         """`absent: true` stands alone beside the identity; `source` needs reference_id as
@@ -186,10 +244,16 @@ class AssetKind(Kind):
     # -- live -------------------------------------------------------------------------
 
     def read(self, reader: Reader, specs: Sequence[AssetSpec], prune: bool) -> AssetLive:
-        rids = {s.ident for s in specs if s.by == RID}
-        refs = {s.ident for s in specs if s.by == REFERENCE_ID}
+        by_rid = {s.ident: s for s in specs if s.by == RID}
+        by_ref = {s.ident: s for s in specs if s.by == REFERENCE_ID}
         sources = {s.ident: filename_of(s.source) for s in specs if s.source}
-        live = self._read(reader, rids, refs, {r: n for r, n in sources.items() if n})
+        live = self._read(
+            reader,
+            by_rid.keys(),
+            by_ref.keys(),
+            {r: n for r, n in sources.items() if n},
+            (by_rid, by_ref),
+        )
         if any(s.fields.get(TAGS) for s in specs):  # only a plan that may add tags needs it
             cloud = reader.client.call(ep.asset_get_tags()).get(ep.F_TAG_CLOUD)
             live.tag_cloud = _tags_of(cloud)
@@ -209,14 +273,21 @@ class AssetKind(Kind):
         return found
 
     def _read(
-        self, reader: Reader, rids: set[str], refs: set[str], sources: Mapping[str, str]
+        self,
+        reader: Reader,
+        rids: Set[str],
+        refs: Set[str],
+        sources: Mapping[str, str],
+        named: _Named = ({}, {}),
     ) -> AssetLive:
+        """`named`: the entries by rid and by reference_id, whose values a live asset
+        shares where they are equal."""
         live = AssetLive()
 
         def read_once() -> PageTally | None:
             # nothing of a moving read is kept
             live.objects, live.by_reference, live.orphans = {}, {}, {}
-            return self._read_once(reader, rids, refs, sources, live)
+            return self._read_once(reader, rids, refs, sources, live, named)
 
         if rids or refs:
             reader.until_still(read_once)
@@ -225,10 +296,11 @@ class AssetKind(Kind):
     def _read_once(
         self,
         reader: Reader,
-        rids: set[str],
-        refs: set[str],
+        rids: Set[str],
+        refs: Set[str],
         sources: Mapping[str, str],
         live: AssetLive,
+        named: _Named,
     ) -> PageTally | None:
         """The cheaper of a full listing and one lookup per named asset, by number of calls.
 
@@ -246,7 +318,7 @@ class AssetKind(Kind):
         names = frozenset(sources.values())
         first = reader.page(page_call(1), _SHAPE, 1)
         live.total = first[1].items_count
-        self._keep(first[0], rids, refs, live, names)
+        self._keep(first[0], rids, refs, live, names, named)
         missing_rids = sorted(rids - live.objects.keys())
         # a reference may sit on a later page; a create may need a search
         lookups = len(missing_rids) + len(refs) + len(sources)
@@ -255,7 +327,7 @@ class AssetKind(Kind):
             return reader.pages(
                 page_call,
                 _SHAPE,
-                lambda items: self._keep(items, rids, refs, live, names),
+                lambda items: self._keep(items, rids, refs, live, names, named),
                 first=first,
                 concurrent=True,
             )
@@ -266,7 +338,7 @@ class AssetKind(Kind):
             lambda rid: reader.every(lambda n: ep.asset_list(rid=rid, page=n), _SHAPE),
             missing_rids,
         ):
-            self._keep(items, rids, set(), live)
+            self._keep(items, rids, set(), live, named=named)
         ordered = sorted(refs)
         found = reader.map(
             lambda ref: reader.every(lambda n: ep.asset_list(reference_id=ref, page=n), _SHAPE),
@@ -274,7 +346,7 @@ class AssetKind(Kind):
         )
         for ref, items in zip(ordered, found, strict=True):
             live.by_reference[ref] = []
-            self._keep(items, set(), {ref}, live)
+            self._keep(items, set(), {ref}, live, named=named)
         # Only the entries to be created need their orphans: search for those names.
         pending = sorted({n for r, n in sources.items() if not live.by_reference.get(r)})
         live.orphans = {}
@@ -289,13 +361,15 @@ class AssetKind(Kind):
     def _keep(
         self,
         items: Iterable[Item],
-        rids: set[str],
-        refs: set[str],
+        rids: Set[str],
+        refs: Set[str],
         live: AssetLive,
         names: frozenset[str] = frozenset(),
+        named: _Named = ({}, {}),
     ) -> None:
         """Keep only the assets the manifests name (and the orphans of the sources' file
         names), so memory follows the managed set."""
+        by_rid, by_ref = named
         for item in items:
             rid = str(item.get(RID, ""))
             ref = str(item.get(REFERENCE_ID) or "")
@@ -311,7 +385,50 @@ class AssetKind(Kind):
                 if rid not in orphans:
                     orphans.append(rid)
             if wanted:
-                live.objects[rid] = self.parse(item)
+                spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
+                if spec is None or other is None:
+                    asset = self.parse(item, spec or other)
+                else:  # named twice (the diff says so): all of it, as it is
+                    asset = self.parse(item)
+                live.objects[asset[RID]] = asset
+
+    def parse(self, item: Mapping[str, object], like: AssetSpec | None = None) -> Values:
+        """An API item as a live asset: every field, or with `like` (the entry that names
+        it) only what a plan of that entry needs: its identity, the fields it writes, and
+        for a delete the caption it shows. Values equal to the entry's are its
+        very objects, so an unchanged asset holds no second copy of its text (a plan of a
+        million assets holds a million of each)."""
+        get, plain_text = item.get, text
+        if like is None:
+            readers, names, mine = self._readers, self._live_layout, None
+        else:
+            readers, names = self._readers_for(like)
+            mine = like.fields
+        values = []
+        for name, wire, parse in readers:
+            value = get(wire)
+            if parse is plain_text:  # most fields: inlined, this runs for every kept item
+                value = "" if value is None else value if value.__class__ is str else str(value)
+            else:
+                value = parse(value)
+            if mine is not None:
+                wanted = like.ident if name == like.by else mine.get(name, _NOTHING)  # type: ignore[union-attr]
+                if wanted == value:
+                    value = wanted
+            values.append(value)
+        return Values(names, values)
+
+    def _readers_for(self, like: AssetSpec) -> tuple[tuple, dict[str, int]]:
+        """The readers (and the layout) of what a plan of this entry reads of its asset."""
+        key = (like.by, like.absent, tuple(like.fields))
+        found = self._trimmed.get(key)
+        if found is None:
+            kept = {RID, like.by, *like.fields}
+            if like.absent:
+                kept.add("caption")  # what its delete shows
+            readers = tuple(r for r in self._readers if r[0] in kept)
+            found = self._trimmed[key] = (readers, layout(r[0] for r in readers))
+        return found
 
     def live_from_json(self, data: Mapping[str, Any]) -> AssetLive:
         """The whole account: every asset, every orphan, the tags of all assets."""
@@ -337,10 +454,10 @@ class AssetKind(Kind):
         self, specs: Sequence[AssetSpec], live: AssetLive, prune: bool, options: PlanOptions
     ) -> tuple[KindDiff, list[Problem]]:
         out, problems = KindDiff(), []
-        claimed: dict[str, Location] = {}  # rid -> the entry that manages it
+        claimed: dict[str, AssetSpec] = {}  # rid -> the entry that manages it
         # reference_ids that entries by rid set: a create of one would make a duplicate
         given = {
-            str(s.fields[REFERENCE_ID]): s.location
+            str(s.fields[REFERENCE_ID]): s
             for s in specs
             if s.by == RID and REFERENCE_ID in s.fields
         }
@@ -356,12 +473,12 @@ class AssetKind(Kind):
                 problems.append(
                     Problem(
                         spec.location,
-                        f"{spec.address} is asset {rid}, which the entry at {claimed[rid]} "
-                        "already manages",
+                        f"{spec.address} is asset {rid}, which the entry at "
+                        f"{claimed[rid].location} already manages",
                     )
                 )
                 continue
-            claimed[rid] = spec.location
+            claimed[rid] = spec
             current = live.objects[rid]
             change = (
                 self._delete(spec, rid, current)
@@ -407,11 +524,7 @@ class AssetKind(Kind):
         )
 
     def _delete(self, spec: AssetSpec, rid: str, current: LiveObject) -> Change:
-        what = ", ".join(
-            f"{name} {show_value(current.get(name))}"
-            for name in (FILENAME, "caption")
-            if current.get(name)
-        )
+        caption = current.get("caption")
         note = "absent: true: deleted for good, from every gallery too"
         return Change(
             spec.address,
@@ -420,7 +533,7 @@ class AssetKind(Kind):
             (FieldChange(RID, rid, None),),
             (ep.asset_delete(rid),),
             spec.location,
-            (f"{note} ({what})" if what else note,),
+            (f"{note} (caption {show_value(caption)})" if caption else note,),
             observed=self._observed(spec, rid, ()),
         )
 
@@ -428,7 +541,7 @@ class AssetKind(Kind):
         self,
         spec: AssetSpec,
         live: AssetLive,
-        given: Mapping[str, Location],
+        given: Mapping[str, AssetSpec],
         out: KindDiff,
         problems: list[Problem],
     ) -> Change:
@@ -440,7 +553,8 @@ class AssetKind(Kind):
                 Problem(
                     spec.location,
                     f"reference_id {spec.ident!r} is to be created here, but the entry at "
-                    f"{given[spec.ident]} gives it to another asset: two assets would have it",
+                    f"{given[spec.ident].location} gives it to another asset: two assets "
+                    "would have it",
                 )
             )
         orphans = sorted(live.orphans.get(filename_of(source), ()))
@@ -541,8 +655,25 @@ class AssetKind(Kind):
 
     def export_note(self, span: str, total: int) -> str:
         return (
-            f"# Assets {span} of {total:,}, by rid. Every managed field is written;\n"
+            f"# Assets {span} of {total:,}. Every managed field is written;\n"
             "# remove a field's line to stop managing it (`absent: true` deletes an asset).\n"
+        )
+
+    def export_entries(
+        self, objects: list[LiveObject], sink: ExportSink, *, portable: bool = True
+    ) -> list[str]:
+        """Portable: an asset whose reference_id no other asset has is identified by it (it
+        names the same asset in an account made from these manifests, where rids differ);
+        the others by rid."""
+        if not portable:
+            return self.entries_of(objects, sink, self.export_entry)
+        uses = Counter(str(o.get(REFERENCE_ID) or "") for o in objects)
+        return self.entries_of(
+            objects,
+            sink,
+            lambda obj, _sink: _entry(
+                obj, by_reference=uses[str(obj.get(REFERENCE_ID) or "")] == 1
+            ),
         )
 
     def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
@@ -555,8 +686,9 @@ _TEXT = tuple(f.name for f in FIELDS if f.parse is text and f.name != THUMB_ATTA
 _ONE_LINE = (REFERENCE_ID, "related_link_url", THUMB_ATTACHED_RID)
 
 
-def _entry(asset: LiveObject) -> tuple[str | None, str]:
-    """Every managed field as it is live (thumb_attached_rid only when set)."""
+def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None, str]:
+    """Every managed field as it is live (thumb_attached_rid only when set), identified by
+    rid, or by reference_id (a non-empty one) when `by_reference`."""
     rid = str(asset[RID])
     tags = sorted(asset.get(TAGS) or ())  # type: ignore[call-overload]
     if not rid:
@@ -568,8 +700,13 @@ def _entry(asset: LiveObject) -> tuple[str | None, str]:
         and all(writable(v) for v in texts if isinstance(v, str))
     ):
         return None, f"asset {rid!a}: {UNWRITABLE}"
-    lines = [f"  - rid: {literal(rid)}"]
-    lines += [f"    {name}: {literal(str(asset.get(name) or ''))}" for name in _TEXT]
+    identity, value = RID, rid
+    if by_reference and asset.get(REFERENCE_ID):
+        identity, value = REFERENCE_ID, str(asset[REFERENCE_ID])
+    lines = [f"  - {identity}: {literal(value)}"]
+    lines += [
+        f"    {name}: {literal(str(asset.get(name) or ''))}" for name in _TEXT if name != identity
+    ]
     lines.append(f"    tags: {flow_list(tags)}")
     thumb_sec = asset.get(VIDEO_THUMB_SEC)
     if isinstance(thumb_sec, int) and thumb_sec >= 0:

@@ -4,7 +4,8 @@ A kind is one class (see asset.py, portal.py, webhook.py) registered once in
 kinds/__init__.py. The engine, the renderers and the CLI only ever ask the registry, so
 everything a kind knows is written here or in its own module, once:
 
-- its manifest entry: key, identity, how a checked entry becomes a spec (`build`);
+- its manifest entry: key, identity, how a checked entry becomes a spec (`build`), and
+  how an entry of a later layer merges into an earlier layer's spec (`merge`);
 - its fields and their canonical forms (`Field`), used alike by the diff (`change`), the
   staleness check of saved plans (`owned`), the post-apply verification (`holds`) and
   export;
@@ -18,7 +19,8 @@ everything a kind knows is written here or in its own module, once:
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cincopa_sync.api import endpoints as ep
@@ -246,6 +248,36 @@ class Kind:
         message from the moment the file is read."""
         return ()
 
+    # -- layers (overlays): one object written by several layers ----------------------
+
+    def identity(self, spec: Any) -> str:
+        """What makes entries of two layers one object: by default its address."""
+        return spec.address
+
+    def merge(self, earlier: Any, later: Any, wrote: frozenset[str]) -> Any:
+        """One object from an earlier layer's spec and a later layer's entry for it, which
+        wrote the keys `wrote`: what the later entry wrote replaces the earlier values, a
+        map field (portal settings) key by key, a list as a whole; the rest stays.
+
+        This default is for specs that hold every managed field in `fields` (only those an
+        entry wrote) and nothing else an entry may leave out; other kinds override it.
+        """
+        fields = dict(earlier.fields)
+        for name, value in later.fields.items():
+            before = fields.get(name)
+            if self._is_map(name) and isinstance(before, Mapping):
+                value = MappingProxyType({**before, **value})
+            fields[name] = value
+        return replace(later, fields=MappingProxyType(fields))
+
+    def check_merged(self, specs: Sequence[Any]) -> list[Problem]:
+        """What no single layer could get wrong but their merge can (names two objects
+        share, a combination one entry could not write)."""
+        return []
+
+    def _is_map(self, name: str) -> bool:
+        return any(f.name == name and f.shape == "map" for f in self.fields)
+
     # -- live -------------------------------------------------------------------------
 
     def needs_read(self, specs: Sequence[Any], prune: bool) -> bool:
@@ -403,12 +435,24 @@ class Kind:
             "yourself (see docs/manifest.md).\n"
         )
 
-    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
+    def export_entries(
+        self, objects: list[LiveObject], sink: ExportSink, *, portable: bool = True
+    ) -> list[str]:
         """One manifest entry per object, as YAML text, in key order; an object no
-        manifest could describe is left out, and why goes to `sink.skipped`."""
+        manifest could describe is left out, and why goes to `sink.skipped`. `portable`:
+        identify objects by what another account can have too, where the kind can."""
+        return self.entries_of(objects, sink, self.export_entry)
+
+    def entries_of(
+        self,
+        objects: list[LiveObject],
+        sink: ExportSink,
+        entry: Callable[[LiveObject, ExportSink], tuple[str | None, str]],
+    ) -> list[str]:
+        """`entry` of each object in key order, those it leaves out noted in `sink`."""
         entries = []
         for obj in sorted(objects, key=lambda o: str(o[self.key])):
-            text, why = self.export_entry(obj, sink)
+            text, why = entry(obj, sink)
             if text is None:
                 sink.skipped.append(why)
             else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from cincopa_sync.kinds.base import (
 )
 from cincopa_sync.manifest.yamlwrite import UNWRITABLE, comment, literal, quoted, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
-from cincopa_sync.shown import escape_controls, has_control
+from cincopa_sync.shown import escape_controls
 
 if TYPE_CHECKING:
     from cincopa_sync.api.paging import Reader
@@ -33,6 +33,7 @@ log = logging.getLogger("cincopa_sync.api")
 
 SUBDOMAIN = ep.PORTAL_SUBDOMAIN
 SETTINGS = ep.PORTAL_SETTINGS
+PREVIOUSLY = "previously"
 STATUS = ep.PORTAL_STATUS
 ACTIVE = "active"  # managed state, derived from the live status
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
@@ -101,7 +102,7 @@ class PortalKind(Kind):
     def build(self, entry: EntryContext) -> PortalSpec | None:
         values = entry.entry
         ok = self._claim(entry, entry.at(SUBDOMAIN), values[SUBDOMAIN], as_subdomain=True)
-        previously = values.get("previously", ())
+        previously = values.get(PREVIOUSLY, ())
         for index, name in enumerate(previously):
             where = entry.item_at(previously, index)
             ok = self._claim(entry, where, name, as_subdomain=False) and ok
@@ -131,6 +132,32 @@ class PortalKind(Kind):
         entry.error(where, f"{what} {name} is declared twice: here and at {earlier}")
         return False
 
+    def merge(self, earlier: PortalSpec, later: PortalSpec, wrote: frozenset[str]) -> PortalSpec:
+        merged = super().merge(earlier, later, wrote)
+        previously = later.previously if PREVIOUSLY in wrote else earlier.previously
+        return replace(merged, previously=previously)
+
+    def check_merged(self, specs: Sequence[PortalSpec]) -> list[Problem]:
+        """A name (subdomain or earlier name) stays one portal's once the layers merge."""
+        problems = []
+        owner: dict[str, PortalSpec] = {}
+        for spec in specs:
+            for name in (spec.subdomain, *spec.previously):
+                first = owner.get(name)
+                if first is None:
+                    owner[name] = spec
+                    continue
+                # (Within one spec no name repeats: `previously` comes whole from one entry,
+                # which named the subdomain too, and that entry's own checks ran.)
+                problems.append(
+                    Problem(
+                        spec.location,
+                        f"portal name {name} is declared twice: here and at {first.location} "
+                        "once the layers are merged",
+                    )
+                )
+        return problems
+
     def _settings(
         self, entry: EntryContext, settings: Mapping[str, object]
     ) -> MappingProxyType | None:
@@ -142,7 +169,7 @@ class PortalKind(Kind):
                 hint = f": use the portal's own {key} key" if own else ""
                 entry.error(entry.key_of(settings, key), f"settings.{key} is not allowed{hint}")
                 ok = False
-            elif has_control(key):
+            elif not writable(key, one_line=True):  # the schema's rule for one-line text
                 where = entry.key_of(settings, key)
                 entry.error(
                     where, f"settings key '{escape_controls(key)}' holds a control character"

@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -193,6 +193,39 @@ class WebhookKind(Kind):
 
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         return (SECURITY_KEY, URL) if entry.get(TYPE) == SLACK else (SECURITY_KEY,)
+
+    # -- layers -----------------------------------------------------------------------
+
+    def identity(self, spec: WebhookSpec) -> str:
+        return spec.url  # the address also depends on the type (a Slack URL is masked)
+
+    def merge(self, earlier: WebhookSpec, later: WebhookSpec, wrote: frozenset[str]) -> WebhookSpec:
+        kind = later.type if TYPE in wrote else earlier.type
+        keyed = later if SECURITY_KEY in wrote else earlier
+        written = {**dict(earlier.secret_templates), **dict(later.secret_templates)}
+        sources = []
+        if keyed.security_key is not None:
+            sources.append((SECURITY_KEY, dict(keyed.secret_templates).get(SECURITY_KEY, "")))
+        if kind == SLACK:
+            sources.append((URL, written.get(URL, "")))
+        return replace(
+            later,
+            type=kind,
+            events=later.events if EVENTS in wrote else earlier.events,
+            security_key=keyed.security_key,
+            secret_templates=tuple(sources),
+        )
+
+    def check_merged(self, specs: Sequence[WebhookSpec]) -> list[Problem]:
+        return [
+            Problem(
+                spec.location,
+                "security_key is not used by slack webhooks: once the layers are merged, this "
+                "slack webhook has one (remove it from the layer that writes it)",
+            )
+            for spec in specs
+            if spec.type == SLACK and spec.security_key is not None
+        ]
 
     # -- live -------------------------------------------------------------------------
 

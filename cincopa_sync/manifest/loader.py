@@ -1,10 +1,17 @@
 """Manifest paths in, one desired state out, or every problem of every file at once.
 
-Stages per file: find, read (size cap before reading), decode, parse (strict YAML),
-interpolate, validate against the schema. A file with YAML problems is not checked
-further (its tree cannot be trusted); an entry with an interpolation or schema problem is
-left out of the semantic checks, so one mistake is reported once, not again as a
-follow-up. Then the semantic checks and the model, across all files.
+Stages per file: find, read (size cap before reading), decode, parse (strict YAML, or
+strict JSON for `*.json`), interpolate, validate against the schema. A file with parse
+problems is not checked further (its tree cannot be trusted); an entry with an
+interpolation or schema problem is left out of the semantic checks, so one mistake is
+reported once, not again as a follow-up. Then the semantic checks and the model, across
+all files. With overlays, each layer is loaded so on its own, then the layers merge in
+order (layers.py).
+
+JSON files are first read the fast way (`jsonload.parse_json_fast`: positions only down to
+each entry's start). Those positions are all a model holds, so the result stands when the
+load reports nothing at all; any problem or warning and the whole load runs again with
+every position, so that each message names its exact place.
 """
 
 from __future__ import annotations
@@ -13,19 +20,22 @@ import gc
 import hashlib
 import os
 import stat
+from collections import ChainMap
 from collections.abc import Callable, Mapping, Sequence
 
 from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.kinds import kinds
-from cincopa_sync.manifest import yamlload
+from cincopa_sync.manifest import jsonload, yamlload
 from cincopa_sync.manifest.interpolate import interpolate, template_names
+from cincopa_sync.manifest.layers import merge_layers, secrets_from_variables
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
 from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
 
-MANIFEST_SUFFIXES = (".yaml", ".yml")
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+JSON_SUFFIX = ".json"
 
 
 class ManifestFile:
@@ -41,10 +51,14 @@ def load_manifests(
     paths: Sequence[str],
     env: Mapping[str, str],
     *,
+    overlays: Sequence[Sequence[str]] = (),
+    variables: Mapping[str, str] | None = None,
     on_secret: Callable[[str], None] | None = None,
 ) -> DesiredState:
-    """Load, check and merge the manifests under `paths` (files or directories).
+    """Load, check and merge the manifests under `paths` (files or directories), then the
+    layers in `overlays` on top of them, in order (see layers.py).
 
+    `${NAME}` takes `variables` first, then `env`; a secret may come from `env` only.
     Raises InvalidInput listing every problem of every file (warnings included) when
     anything is wrong; otherwise the desired state, with its warnings. `on_secret` hears
     of every secret the manifests hold (a value at a secret key, and the value of every
@@ -55,57 +69,144 @@ def load_manifests(
     # rescan the growing tree again and again (about half the CPU of a large load).
     collecting = gc.isenabled()
     gc.disable()
+    layers = [paths, *overlays]
+    secret = on_secret or (lambda _v: None)
     try:
-        return _load(paths, env, on_secret or (lambda _value: None))
+        try:
+            return _load(layers, env, variables or {}, secret, fast=True)
+        except _Inexact:
+            return _load(layers, env, variables or {}, secret, fast=False)
     finally:
         if collecting:
             gc.enable()
 
 
+class _Inexact(Exception):
+    """A load that read files the fast way has something to report: load exactly."""
+
+
 def _load(
-    paths: Sequence[str], env: Mapping[str, str], on_secret: Callable[[str], None]
+    layers: Sequence[Sequence[str]],
+    env: Mapping[str, str],
+    variables: Mapping[str, str],
+    on_secret: Callable[[str], None],
+    *,
+    fast: bool,
 ) -> DesiredState:
     problems: list[Problem] = []
-    files = find_files(paths, problems)
-    builder = Builder()
-    digests: list[tuple[str, str]] = []
-    for file in files:
-        data = _read(file, problems)
-        if data is None:
-            continue
-        digests.append((file.relative, hashlib.sha256(data).hexdigest()))
-        text, problem = decode(data, file.display)
-        del data
-        if problem is not None:
-            problems.append(problem)
-            continue
-        doc = parse_yaml(text, file.display)
-        del text
-        if doc.problems:
-            problems.extend(doc.problems)
-            continue
-        broken = interpolate(doc, env)
-        for secret in _secrets_of(doc, env):
-            on_secret(secret)
-        skip = _entries_holding(doc, broken) if broken else set()
-        skip |= validate(doc)
-        problems.extend(doc.problems)
-        builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
-        del doc
-    collected = builder.finish()
+    inexact = False
+    lookup: Mapping[str, str] = ChainMap(dict(variables), env) if variables else env  # type: ignore[arg-type]
+    layered = len(layers) > 1
+    builders: list[Builder] = []
+    every_file: list[ManifestFile] = []
+    digests: list[tuple[int, str, str]] = []
+    layer_of: dict[str, int] = {}  # real path -> the layer that read it
+    for number, paths in enumerate(layers):
+        files = _only_once(find_files(paths, problems), number, layer_of, problems)
+        builder = Builder(record_keys=layered)
+        for file in files:
+            file_digest, exact = _load_file(
+                file, lookup, env, builder, problems, on_secret, fast=fast
+            )
+            inexact = inexact or not exact
+            if file_digest is not None:
+                digests.append((number, file.relative, file_digest))
+        builder.finish()
+        builders.append(builder)
+        every_file += files
+    if layered:
+        collected, origins = merge_layers(builders)
+    else:
+        collected, origins = builders[0].out, {}
     problems.extend(collected.problems)
+    if variables:
+        problems += secrets_from_variables(builders, variables)
+    if inexact and (problems or collected.warnings):
+        raise _Inexact
     if problems:
         raise InvalidInput(problems + collected.warnings)
     digest = hashlib.sha256()
-    for relative, file_digest in sorted(digests):
-        digest.update(f"{relative}\0{file_digest}\n".encode())
+    for number, relative, file_digest in sorted(digests):
+        layer = f"layer {number}\0" if number else ""  # one layer: as without layers
+        digest.update(f"{layer}{relative}\0{file_digest}\n".encode())
+    for name, value in sorted(variables.items()):
+        digest.update(f"var\0{name}\0{value}\n".encode())
     return DesiredState(
         specs={kind: tuple(specs) for kind, specs in collected.specs.items()},
         prune=collected.prune,
-        files=tuple(f.display for f in files),
+        files=tuple(f.display for f in every_file),
         digest=digest.hexdigest(),
         warnings=tuple(sorted(collected.warnings, key=_warning_order)),
+        layers=len(layers),
+        origins=origins,
     )
+
+
+def _load_file(
+    file: ManifestFile,
+    lookup: Mapping[str, str],
+    env: Mapping[str, str],
+    builder: Builder,
+    problems: list[Problem],
+    on_secret: Callable[[str], None],
+    *,
+    fast: bool,
+) -> tuple[str | None, bool]:
+    """Read, parse, interpolate (names from `lookup`), validate and build one file; its
+    digest (None when it could not be read) and whether its positions are exact. Every
+    secret it holds goes to `on_secret` before any problem can be reported (secrets come
+    from `env` only)."""
+    data = _read(file, problems)
+    if data is None:
+        return None, True
+    file_digest = hashlib.sha256(data).hexdigest()
+    text, problem = decode(data, file.display)
+    del data
+    if problem is not None:
+        problems.append(problem)
+        return file_digest, True
+    doc = _parse(text, file, fast=fast)
+    del text
+    if doc.problems:
+        problems.extend(doc.problems)
+        return file_digest, doc.exact
+    broken = interpolate(doc, lookup)
+    for secret in _secrets_of(doc, env):
+        on_secret(secret)
+    skip = _entries_holding(doc, broken) if broken else set()
+    skip |= validate(doc)
+    problems.extend(doc.problems)
+    builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
+    return file_digest, doc.exact
+
+
+def _parse(text: str, file: ManifestFile, *, fast: bool) -> Document:
+    if not file.path.endswith(JSON_SUFFIX):
+        return parse_yaml(text, file.display)
+    doc = jsonload.parse_json_fast(text, file.display) if fast else None
+    return doc if doc is not None else jsonload.parse_json(text, file.display)
+
+
+def _only_once(
+    files: list[ManifestFile], number: int, layer_of: dict[str, int], problems: list[Problem]
+) -> list[ManifestFile]:
+    """The files of one layer, less those an earlier layer read: a file belongs to one
+    layer (a base directory holding an overlay's directory would merge it twice)."""
+    kept = []
+    for file in files:
+        real = os.path.realpath(file.path)
+        first = layer_of.setdefault(real, number)
+        if first == number:
+            kept.append(file)
+        else:
+            problems.append(
+                Problem(
+                    None,
+                    f"{file.display}: is in layer {first + 1} and in layer {number + 1}: "
+                    "a file may belong to one layer only",
+                )
+            )
+    return kept
 
 
 def _warning_order(problem: Problem) -> tuple:
@@ -131,7 +232,7 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
         if stat.S_ISDIR(st.st_mode):
             below = _walk(given, problems)
             if not below:
-                problems.append(Problem(None, f"{given}: no *.yaml or *.yml files in it"))
+                problems.append(Problem(None, f"{given}: no *.yaml, *.yml or *.json files in it"))
             candidates = [
                 ManifestFile(
                     rel if given in (".", "./") else os.path.join(given, rel),

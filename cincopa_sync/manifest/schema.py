@@ -141,7 +141,12 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         message = f"{name} must be {wanted}, got {_shown(value, doc, path, secret)}"
         if "string" in expected and (value is None or isinstance(value, (bool, int, float))):
             message += _quote_hint(value, doc, path, secret)
-        elif expected == ["boolean"] and isinstance(value, str) and value.lower() in _YAML11:
+        elif (
+            expected == ["boolean"]
+            and isinstance(value, str)
+            and value.lower() in _YAML11
+            and not doc.file.endswith(".json")  # a YAML habit; in JSON it was quoted
+        ):
             message += " (YAML 1.2 booleans are only true and false)"
         return [Problem(location, message)]
     if kind == "enum":
@@ -214,8 +219,8 @@ def _name(path: tuple) -> str:
     if not path:
         return "the manifest"
     entry_names = {kind.plural: kind.name for kind in kinds()}
-    if path[0] not in entry_names:  # prune.portals
-        return ".".join(str(step) for step in path)
+    if path[0] not in entry_names:  # prune.portals, environments.staging.manifests[0]
+        return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)[1:]
     if len(path) == 2 and isinstance(path[1], int):
         return entry_names[path[0]]
     last = max(i for i, step in enumerate(path) if isinstance(step, str))

@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from cincopa_sync.plan import ACTIONS, Change, Plan
+from cincopa_sync.plan import ACTIONS, Change, Plan, PlanContext
 from cincopa_sync.render.rows import (
     ChangeRow,
     change_row,
@@ -96,6 +96,8 @@ def _by_kind(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, int]
 
 def _head(plan: Plan) -> str:
     lines = [MARKER, f"### {summary_line(plan)}", ""]
+    if plan.context is not None:
+        lines += [_context(plan.context), ""]
     for warning in plan.all_warnings():
         lines += [f"> **Warning:** {_escape(warning)}", ""]
     if plan.empty:
@@ -111,6 +113,15 @@ def _head(plan: Plan) -> str:
     totals = plan.summary()
     lines.append("| **total** | " + " | ".join(f"**{totals[a]:,}**" for a in ACTIONS) + " |")
     return "\n".join(lines) + "\n\n"
+
+
+def _context(ctx: PlanContext) -> str:
+    """The environment, account and API host, one line under the verdict."""
+    named = [("Account", ctx.account), ("API", ctx.api_host)]
+    if ctx.environment is not None:
+        named.insert(0, ("Environment", ctx.environment))
+    parts = [f"**{label}** {_code(_one_line(value))}" for label, value in named]
+    return " · ".join(parts)
 
 
 def _tail(plan: Plan) -> str:

@@ -89,6 +89,19 @@ def change_row(change: Change) -> ChangeRow:
     )
 
 
+def context_line(plan: Plan) -> str | None:
+    """Which environment, account and API the plan is for, or None when it does not say."""
+    ctx = plan.context
+    if ctx is None:
+        return None
+    where = f"account {ctx.account} at {ctx.api_host}"
+    return (
+        f"Plan for environment {ctx.environment}: {where}"
+        if ctx.environment
+        else f"Plan for {where}"
+    )
+
+
 def summary_line(plan: Plan) -> str:
     counts = plan.summary()
     if plan.empty:

@@ -8,7 +8,7 @@ characters escaped, so no value can print a line of its own (a forged summary li
 from __future__ import annotations
 
 from cincopa_sync.plan import Plan
-from cincopa_sync.render.rows import change_row, summary_line, unmanaged_line
+from cincopa_sync.render.rows import change_row, context_line, summary_line, unmanaged_line
 from cincopa_sync.shown import escape_controls as one_line
 
 _COLORS = {"+": "32", "~": "33", ">": "36", "-": "31"}
@@ -19,6 +19,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
     lines: list[str] = []
+    where = context_line(plan)
+    if where:
+        lines += [paint(one_line(where), "1"), ""]
     for change in plan.changes:
         row = change_row(change)
         head = f"  {paint(row.symbol, _COLORS[row.symbol])} {one_line(row.address)}"

@@ -157,6 +157,14 @@ BREAKS = {
 }
 
 
+def _same_plan(json_text: str, expected_text: str) -> bool:
+    """Two json plans alike but for the API host (each emulator has its own port)."""
+    plan, expected = json.loads(json_text), json.loads(expected_text)
+    for document in (plan, expected):
+        document["context"].pop("api_host")
+    return plan == expected
+
+
 @pytest.mark.parametrize("variant", sorted(BREAKS))
 def test_every_command_on_each_variant_tolerates_or_refuses_without_writing(
     variant: str,
@@ -187,7 +195,7 @@ def test_every_command_on_each_variant_tolerates_or_refuses_without_writing(
     for name, result in outcomes.items():
         assert "Traceback" not in result.stderr, (name, result.stderr)
     if stops_at is None:  # tolerated: the same plan as against the faithful API
-        assert json.loads(outcomes["plan"].stdout) == json.loads(expected.stdout)
+        assert _same_plan(outcomes["plan"].stdout, expected.stdout)
         assert {n: r.exit_code for n, r in outcomes.items()} == dict.fromkeys(outcomes, 0)
         return
     for name in ("plan", "apply", "export"):
@@ -284,7 +292,7 @@ def test_the_endpoint_table_and_a_schema_file_are_all_it_takes_to_adapt(
 
         after = run("plan", EXAMPLES, "--format", "json", *box.args, env=ENV)
         assert after.exit_code == 0, after.stderr
-        assert json.loads(after.stdout) == json.loads(expected.stdout)
+        assert _same_plan(after.stdout, expected.stdout)
         applied = run("apply", EXAMPLES, "--auto-approve", *box.args, env=ENV)
         assert applied.exit_code == 0, applied.stdout + applied.stderr
         again = run("plan", EXAMPLES, "--detailed-exitcode", *box.args, env=ENV)

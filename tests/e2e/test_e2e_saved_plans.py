@@ -254,7 +254,10 @@ def test_markdown_format_and_the_github_step_summary(run, served, tmp_path):
     env = {**served.env, **SECRETS, "GITHUB_STEP_SUMMARY": str(summary)}
     text = run("plan", EXAMPLES, *served.args, env=env)
     assert text.exit_code == 0
-    assert text.stdout.startswith("  ~ asset.")  # stdout keeps the format asked for
+    head, body = text.stdout.split("\n\n", 1)  # stdout keeps the format asked for
+    assert head.startswith("Plan for account 100001 at 127.0.0.1:") and body.startswith(
+        "  ~ asset."
+    )
     appended = summary.read_text()
     assert appended.startswith("earlier step\n<!-- cincopa-sync plan -->")  # appended, kept
     assert "| **total** | **2** | **6** | **1** | **0** |" in appended

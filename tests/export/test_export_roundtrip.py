@@ -16,6 +16,7 @@ go through load_manifests with the variables the export asked for, and:
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS as RESERVED_SETTIN
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.engine.diff import make_plan_for
 from cincopa_sync.engine.export import export_account
-from cincopa_sync.engine.read import read_live
+from cincopa_sync.engine.read import inline_reader, read_live
+from cincopa_sync.kinds import get
 from cincopa_sync.manifest import load_manifests
 from cincopa_sync.manifest.yamlwrite import writable
 
@@ -196,6 +198,8 @@ def test_export_then_plan_shows_no_changes(
         desired = load_manifests([str(out)], env)
         live = read_live(client, desired)
         assert make_plan_for(desired, live).changes == ()
+        # every field of every asset (a plan's read keeps only what its entries write)
+        every = get("asset").reread(inline_reader(client), [a["rid"] for a in seed["assets"]])
 
     # Value for value, not only "no changes": every managed field came back as it is live.
     assert result.counts == {
@@ -203,14 +207,22 @@ def test_export_then_plan_shows_no_changes(
         "portal": len(seed["portals"]),
         "webhook": len(seed["webhooks"]),
     }
-    assert [a.ident for a in desired.of("asset")] == sorted(a["rid"] for a in seed["assets"])
+    # An asset is identified by its reference_id exactly when no other asset has it.
+    uses = Counter(a.get("reference_id", "") for a in seed["assets"])
+    rids = []
     for spec in desired.of("asset"):
-        current = live.of("asset").objects[spec.ident]
-        expected = {k: current[k] for k in (*ALWAYS_WRITTEN, "tags")}
+        assets = live.of("asset")
+        rid = spec.ident if spec.by == "rid" else assets.by_reference[spec.ident][0]
+        rids.append(rid)
+        current = every[rid]
+        portable = current["reference_id"] != "" and uses[current["reference_id"]] == 1
+        assert spec.by == ("reference_id" if portable else "rid")
+        expected = {k: current[k] for k in (*ALWAYS_WRITTEN, "tags") if k != spec.by}
         for k in ("video_thumb_sec", "thumb_attached_rid"):  # written when set
             if current[k] not in (None, ""):
                 expected[k] = current[k]
         assert dict(spec.fields) == expected
+    assert rids == sorted(a["rid"] for a in seed["assets"])
     for spec in desired.of("portal"):
         current = live.of("portal").objects[spec.subdomain]
         assert dict(spec.fields) == {

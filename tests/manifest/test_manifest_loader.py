@@ -184,7 +184,7 @@ def test_no_path_at_all(problems_of) -> None:
 
 def test_a_directory_without_manifests(parser: str, tmp_path: Path, problems_of) -> None:
     (tmp_path / "readme.txt").write_text("hello")
-    assert problems_of([str(tmp_path)]) == [f"{tmp_path}: no *.yaml or *.yml files in it"]
+    assert problems_of([str(tmp_path)]) == [f"{tmp_path}: no *.yaml, *.yml or *.json files in it"]
 
 
 def test_a_fifo_is_not_opened(parser: str, tmp_path: Path, problems_of) -> None:
