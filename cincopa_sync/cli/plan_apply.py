@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -27,9 +25,10 @@ from cincopa_sync.cli.options import (
     progress,
     run_options,
 )
+from cincopa_sync.cli.signals import while_writing
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
-from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
+from cincopa_sync.errors import EXIT_CHANGES, InvalidInput, Refused
 from cincopa_sync.files import LocalFileError, append_text
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
@@ -222,7 +221,7 @@ def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, upload_timeou
     # (a saved plan's come from the environment only now).
     register_secrets(*(v for c in the_plan.calls() for k, v in c.params if k in c.secret))
     check_permissions(client, the_plan, account_info(client)["permissions"])
-    with interruptible() as stop:
+    with while_writing() as stop:
         report = apply_plan(
             client,
             the_plan,
@@ -253,31 +252,3 @@ def _confirm(auto_approve: bool, the_plan: Plan) -> None:
 def _on_outcome(outcome: Any) -> None:
     if sys.stderr.isatty():
         echo(f"{outcome.status}: {outcome.change.address}", err=True)
-
-
-@contextlib.contextmanager
-def interruptible() -> Iterator[threading.Event]:
-    """Ctrl-C or SIGTERM: no new call starts, in-flight ones finish, the report is printed.
-    A second one stops at once."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        if stop.is_set():
-            echo("\nstopped at once: calls in flight may or may not have acted", err=True)
-            os._exit(EXIT_INTERRUPTED)
-        stop.set()
-        echo(
-            "\ninterrupted: finishing the calls in flight, starting no new ones "
-            "(again to stop at once)",
-            err=True,
-        )
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
