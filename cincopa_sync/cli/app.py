@@ -65,9 +65,12 @@ class ExitCodeGroup(click.Group):
 
 def _report_error(exc: CincopaSyncError) -> None:
     if isinstance(exc, InvalidInput):
+        from cincopa_sync.cli.problems import annotate
+
         errors = [p for p in exc.problems if p.severity == "error"]
         for problem in exc.problems:
             click.echo(str(problem), err=True)
+        annotate(exc.problems)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
         click.echo(f"{len(errors)} error(s){where}; nothing was planned or applied", err=True)

@@ -7,6 +7,7 @@ import click
 from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
+from cincopa_sync.cli.problems import annotate, echo_warnings
 from cincopa_sync.errors import InvalidInput
 from cincopa_sync.kinds import kinds
 
@@ -18,6 +19,8 @@ def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
     """Check manifests offline: syntax, schema and semantics. Makes no API call."""
     setup_logging(verbose=verbose, debug=debug)
     state = load_desired(paths)
+    echo_warnings(state.warnings)
+    annotate(state.warnings)
     counts = ", ".join(f"{len(state.of(k.name))} {k.name}(s)" for k in kinds())
     click.echo(f"valid: {len(state.files)} file(s), {counts}")
     return 0

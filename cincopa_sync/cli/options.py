@@ -132,8 +132,6 @@ def load_desired(paths: tuple[str, ...]) -> DesiredState:
 
     desired = load_manifests(paths, os.environ)
     register_secrets(*desired.secret_values())
-    for warning in desired.warnings:
-        click.echo(str(warning), err=True)
     return desired
 
 

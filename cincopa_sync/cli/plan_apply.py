@@ -18,6 +18,7 @@ from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
+from cincopa_sync.cli.problems import annotate, echo_warnings
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
@@ -43,8 +44,7 @@ def planning(
         live = read_live(client, desired, parallelism=run.parallelism)
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
         plan = plan.targeted(run.targets)
-        if run.targets and plan.empty:
-            click.echo("warning: no change matches the --target addresses given", err=True)
+        annotate(plan.all_warnings())
         yield client, desired, plan
 
 
@@ -98,6 +98,8 @@ def plan(
             allow_deletes=allow_deletes,
         )
     click.echo(_render(the_plan, fmt, run), nl=False)
+    if fmt != "text":  # the text rendering has them; json and markdown go to files
+        echo_warnings(the_plan.warnings)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:  # GitHub Actions shows it on the run's page
         try:
@@ -105,16 +107,26 @@ def plan(
                 handle.write(_render(the_plan, "markdown", run))
         except OSError as exc:
             raise InvalidInput(f"GITHUB_STEP_SUMMARY={summary_file}: {exc.strerror}") from None
-    for warning in the_plan.risky_deletes():
-        if not allow_deletes:
+    risky = the_plan.risky_deletes() and not allow_deletes
+    if risky and fmt == "text":
+        for warning in the_plan.risky_deletes():
             click.echo(f"warning: {warning}", err=True)
     if out:
-        click.echo(
-            f"Saved the plan to {out}: apply it with `cincopa-sync apply --plan {out}`.", err=True
-        )
+        click.echo(_saved_hint(out, risky), err=True)
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
+
+
+def _saved_hint(out: str, risky: bool) -> str:
+    if not risky:
+        return f"Saved the plan to {out}: apply it with `cincopa-sync apply --plan {out}`."
+    return (
+        f"Saved the plan to {out}, but `cincopa-sync apply --plan {out}` refuses it (exit 4): "
+        "it deletes more than the safety threshold allows. If those deletes are meant, plan "
+        f"again with --allow-deletes (the saved plan records it), or apply it with "
+        f"`cincopa-sync apply --plan {out} --allow-deletes`."
+    )
 
 
 def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:

@@ -122,7 +122,9 @@ class KindDiff:
     changes: list[Change] = field(default_factory=list)
     unmanaged: int = 0  # live objects no manifest names, left alone
     live_count: int | None = None  # live objects, when prune may delete some
-    notes: list[str] = field(default_factory=list)
+    # A note is its text, or (text, the addresses it is about) when it concerns only some
+    # changes (a --target that leaves them all out drops it).
+    notes: list[str | tuple[str, list[str]]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
 

@@ -197,10 +197,15 @@ class WebhookKind(Kind):
             change = self._create(spec) if current is None else self._update(spec, current, options)
             if change is not None:
                 out.changes.append(change)
-        if out.changes and any(s.security_key for s in specs):  # said when it matters
+        keyed = [c.address for c in out.changes if _sends_key(c)]
+        if keyed:  # said when it matters: the plan writes a hook with its key
             out.notes.append(
-                "security keys cannot be read back: a key is written when a hook has none, "
-                "whenever its hook is written anyway, and for every hook with --resend-secrets"
+                (
+                    "security keys cannot be read back: a key is written when a hook has "
+                    "none, whenever its hook is written anyway, and for every hook with "
+                    "--resend-secrets",
+                    keyed,
+                )
             )
         self.prune(out, live.objects, {s.url for s in specs}, prune)
         return out, []
@@ -280,6 +285,10 @@ class WebhookKind(Kind):
         """A key as CINCOPA_HOOK_KEY_<N>, a Slack URL as SLACK_WEBHOOK_URL_<N>, numbered
         in file order, both noted in `sink.variables`."""
         return _entry(obj, sink.variables)
+
+
+def _sends_key(change: Change) -> bool:
+    return any(call.param(ep.HOOK_SECURITY_KEY) is not None for call in change.calls)
 
 
 def _entry(hook: LiveObject, variables: list[tuple[str, str]]) -> tuple[str | None, str]:

@@ -50,8 +50,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "changes": [change_to_dict(c) for c in plan.changes],
         "unmanaged": dict(plan.unmanaged),
         "notes": list(plan.notes),
-        "warnings": plan.all_warnings(),
+        "warnings": plan.warning_lines(),
+        "targets": _targets(plan),
     }
+
+
+def _targets(plan: Plan) -> dict[str, Any] | None:
+    """The --target patterns and how many changes they left out; None: not targeted."""
+    if not plan.targets:
+        return None
+    return {"patterns": list(plan.targets), "left_out": plan.left_out}
 
 
 def render_json(plan: Plan) -> str:

@@ -96,7 +96,7 @@ def _by_kind(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, int]
 
 def _head(plan: Plan) -> str:
     lines = [MARKER, f"### {summary_line(plan)}", ""]
-    for warning in plan.all_warnings():
+    for warning in plan.warning_lines():
         lines += [f"> **Warning:** {_escape(warning)}", ""]
     if plan.empty:
         return "\n".join(lines) + "\n"

@@ -89,12 +89,20 @@ def change_row(change: Change) -> ChangeRow:
 
 def summary_line(plan: Plan) -> str:
     counts = plan.summary()
+    n = plan.left_out
     if plan.empty:
+        if n:
+            return f"No change matches --target; it left out the plan's {_changes(n)}."
         return "No changes. The account matches the manifests."
-    return (
+    line = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
-        f"{counts['rename']} to rename, {counts['delete']} to delete."
+        f"{counts['rename']} to rename, {counts['delete']} to delete"
     )
+    return f"{line}; --target left out {_changes(n, 'other ')}." if n else f"{line}."
+
+
+def _changes(n: int, other: str = "") -> str:
+    return f"{n:,} {other}{'change' if n == 1 else 'changes'}"
 
 
 def unmanaged_line(plan: Plan) -> str | None:

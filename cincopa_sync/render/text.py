@@ -28,7 +28,7 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         lines.append("")
     for note in plan.notes:
         lines.append(f"Note: {note}")
-    for warning in plan.all_warnings():
+    for warning in plan.warning_lines():
         lines.append(paint(f"Warning: {warning}", "33"))
     lines.append(paint(summary_line(plan), "1"))
     unmanaged = unmanaged_line(plan)

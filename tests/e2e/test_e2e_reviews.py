@@ -1,0 +1,102 @@
+"""What reviewers see: every warning in every format, and --target that says what it did.
+
+Each case runs the CLI against the demo account in an emulator and reads the output.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import Result
+from support import EXAMPLES, Served
+
+NO_CHANGES = "No changes. The account matches the manifests."
+KEY_NOTE = "security keys cannot be read back"
+
+
+def _typo_manifest(tmp_path: Path) -> tuple[Path, str]:
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    hooks = manifests / "webhooks.yaml"
+    hooks.write_text(
+        "webhooks:\n"
+        "  - url: https://search-indexer.example.com/cincopa\n"
+        "    events: [asset.*, gallery.creatd]\n",
+        encoding="utf-8",
+    )
+    return manifests, f"{hooks}:3:23: unknown webhook event 'gallery.creatd'"
+
+
+def test_a_manifest_warning_is_in_text_json_and_markdown(
+    run: Callable[..., Result], served: Served, tmp_path: Path
+) -> None:
+    manifests, warning = _typo_manifest(tmp_path)
+    outputs = {}
+    for fmt in ("text", "json", "markdown"):
+        result = run("plan", manifests, "--format", fmt, *served.args, env=served.env)
+        assert result.exit_code == 0, result.stderr
+        outputs[fmt] = result
+    document = json.loads(outputs["json"].stdout)
+    assert document["warnings"] == [warning + " (did you mean 'gallery.created'?)"]
+    assert f"Warning: {warning}" in outputs["text"].stdout
+    # Markdown escapes what it quotes: compare without the backslashes.
+    assert warning in outputs["markdown"].stdout.replace("\\", "")
+    # json and markdown go to files in CI: the warning is on stderr too, said once.
+    assert outputs["json"].stderr.count("gallery.creatd") == 1
+    assert outputs["text"].stderr.count("gallery.creatd") == 0
+
+
+def test_validate_warns_on_stderr(run: Callable[..., Result], tmp_path: Path) -> None:
+    manifests, warning = _typo_manifest(tmp_path)
+    result = run("validate", manifests)
+    assert result.exit_code == 0, result.stderr
+    assert warning.replace(": unknown", ": warning: unknown") in result.stderr
+
+
+def test_target_that_matches_nothing_says_so_and_counts_what_it_left_out(
+    run: Callable[..., Result], served: Served
+) -> None:
+    # acme-academy is the old name of a portal the plan renames: no change has that address.
+    args = ["plan", EXAMPLES, "--target", "portal.acme-academy", *served.args]
+    text = run(*args, env=served.env)
+    assert text.exit_code == 0, text.stderr
+    assert NO_CHANGES not in text.stdout
+    assert "No change matches --target; it left out the plan's 8 changes." in text.stdout
+    assert "Warning: --target portal.acme-academy matches no change of this plan" in text.stdout
+    assert KEY_NOTE not in text.stdout
+
+    document = json.loads(run(*args, "--format", "json", env=served.env).stdout)
+    assert document["changes"] == []
+    assert document["targets"] == {"patterns": ["portal.acme-academy"], "left_out": 8}
+    assert any("portal.acme-academy matches no change" in w for w in document["warnings"])
+
+    markdown = run(*args, "--format", "markdown", env=served.env).stdout.replace("\\", "")
+    assert "No change matches --target; it left out the plan's 8 changes." in markdown
+
+
+def test_a_targeted_plan_counts_the_rest_and_notes_keys_only_when_it_sends_one(
+    run: Callable[..., Result], served: Served
+) -> None:
+    portals = run("plan", EXAMPLES, "--target", "portal.*", *served.args, env=served.env)
+    assert portals.exit_code == 0, portals.stderr
+    assert "to delete; --target left out 6 other changes." in portals.stdout
+    assert KEY_NOTE not in portals.stdout  # no keyed hook is written
+
+    keyed = "webhook.https://hooks.example.com/cincopa/assets"
+    hooks = run("plan", EXAMPLES, "--target", keyed, *served.args, env=served.env)
+    assert "--target left out 7 other changes." in hooks.stdout
+    assert KEY_NOTE in hooks.stdout
+
+    slack = run(
+        "plan",
+        EXAMPLES,
+        "--target",
+        "webhook.https://hooks.slack.com/*",
+        *served.args,
+        env=served.env,
+    )
+    assert slack.exit_code == 0, slack.stderr
+    assert "+ webhook.https://hooks.slack.com/" in slack.stdout
+    assert KEY_NOTE not in slack.stdout  # a Slack hook has no key
