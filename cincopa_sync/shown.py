@@ -30,3 +30,25 @@ def show_value(value: object, *, sensitive: bool = False) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(value)
+
+
+class Unresolved(str):
+    """A secret whose environment variables were not set when the manifests were loaded:
+    plans carry and show it (as (sensitive)), no call may send it. Its text is the value
+    as written (`${CINCOPA_HOOK_KEY_1}`), never a secret; `missing` names the variables."""
+
+    missing: tuple[str, ...]
+
+    def __new__(cls, template: str, missing: tuple[str, ...] | list[str]) -> Unresolved:
+        value = super().__new__(cls, template)
+        value.missing = tuple(missing)
+        return value
+
+    def __reduce__(self) -> tuple:
+        return (Unresolved, (str(self), self.missing))
+
+
+def unresolved_names(values: object) -> list[str]:
+    """The variables named by the Unresolved values among `values`, sorted, once each."""
+    found = {name for v in values if isinstance(v, Unresolved) for name in v.missing}  # type: ignore[attr-defined]
+    return sorted(found)

@@ -19,6 +19,7 @@ from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
 from cincopa_sync.cli.problems import annotate, echo_warnings
+from cincopa_sync.engine.apply import require_secrets
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
@@ -173,6 +174,7 @@ def apply(
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
+        require_secrets(the_plan)  # before the question: the answer could not be used
         _confirm(auto_approve, len(the_plan.changes))
         return _apply(client, the_plan, run)
 

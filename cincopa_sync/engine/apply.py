@@ -16,14 +16,24 @@ from cincopa_sync.errors import (
     EXIT_OK,
     EXIT_PARTIAL,
     ApiError,
+    InvalidInput,
     OutcomeUnknown,
     PermissionDenied,
 )
 from cincopa_sync.kinds import get, kinds
 from cincopa_sync.kinds.base import Drift
 from cincopa_sync.plan import Change, Plan
+from cincopa_sync.shown import unresolved_names
 
-__all__ = ["ApplyReport", "Drift", "Outcome", "apply_plan", "check_permissions", "verify"]
+__all__ = [
+    "ApplyReport",
+    "Drift",
+    "Outcome",
+    "apply_plan",
+    "check_permissions",
+    "require_secrets",
+    "verify",
+]
 
 # How often a create whose answer was lost is tried again after a read showed it absent.
 UNKNOWN_OUTCOME_RETRIES = 2
@@ -59,6 +69,23 @@ class ApplyReport:
         return EXIT_OK
 
 
+def require_secrets(plan: Plan) -> None:
+    """Fail before the first write when a call would send a secret whose environment
+    variables are not set (validate and plan do without them), naming every one."""
+
+    def sent(changes: list[Change] | tuple[Change, ...]) -> list[str]:
+        return unresolved_names(v for c in changes for call in c.calls for _, v in call.params)
+
+    needing = [c for c in plan.changes if sent([c])]
+    if not needing:
+        return
+    names = sent(needing)
+    raise InvalidInput(
+        f"apply needs these environment variables for the secrets it sends: {', '.join(names)} "
+        f"(for {', '.join(c.address for c in needing)}); nothing was written"
+    )
+
+
 def check_permissions(client: CincopaClient, plan: Plan) -> None:
     """Fail before the first write when the token may not make every call of the plan,
     or the reads that check a write (a lost answer, the convergence check)."""
@@ -86,6 +113,7 @@ def apply_plan(
     """Make the plan's calls. Deletes of a kind wait for that kind's creates and updates
     (a replaced webhook is never missing); for a kind whose deletes need its creates,
     they are skipped when one of its creates failed."""
+    require_secrets(plan)
     stop = stop or threading.Event()
     report = ApplyReport()
     lock = threading.Lock()

@@ -26,6 +26,7 @@ from cincopa_sync.files import write_atomic
 from cincopa_sync.manifest.interpolate import template_parts
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Change, FieldChange, Observed, Plan
+from cincopa_sync.shown import Unresolved
 
 FORMAT = "cincopa-sync saved plan"
 FORMAT_VERSION = 2
@@ -80,7 +81,9 @@ def write_saved_plan(
                     continue
                 ref = f"s{len(refs) + 1}"
                 refs[value] = ref
-                source: dict[str, Any] = {"digest": digest(salt, value)}
+                # A secret unset at plan time was not planned with a value: any will do.
+                known = not isinstance(value, Unresolved)
+                source: dict[str, Any] = {"digest": digest(salt, value) if known else None}
                 template = templates.get(value)
                 if template is None:  # not from a manifest: a live object being deleted
                     source["from"] = FROM_LIVE

@@ -185,6 +185,10 @@ class Kind:
     # is never deleted before its replacement exists.
     deletes_need_creates: ClassVar[bool] = False
     export_per_file: ClassVar[int | None] = None  # entries per file; None: one file
+    # Manifest keys holding a secret that is only ever sent, never compared (a webhook's
+    # security key): its variable may be unset for validate and plan (a warning), and
+    # apply stops before any write only if it must send it.
+    send_only: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         # (name, response field, parse) per field, built once: parse runs for every

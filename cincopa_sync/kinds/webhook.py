@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ from cincopa_sync.kinds.base import (
 )
 from cincopa_sync.manifest.yamlwrite import comment, flow_list, literal, quoted, reference, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
-from cincopa_sync.shown import NONE, SENSITIVE, SET
+from cincopa_sync.shown import NONE, SENSITIVE, SET, unresolved_names
 
 if TYPE_CHECKING:
     from cincopa_sync.api.paging import Reader
@@ -118,6 +119,7 @@ class WebhookKind(Kind):
     prunable = True
     identity_fields = (URL,)
     deletes_need_creates = True
+    send_only = (SECURITY_KEY,)
 
     # -- manifest ---------------------------------------------------------------------
 
@@ -145,6 +147,12 @@ class WebhookKind(Kind):
             entry.error(
                 entry.key_at(SECURITY_KEY), "security_key is not used by slack webhooks: remove it"
             )
+            ok = False
+        elif key is not None and not entry.from_environment(SECURITY_KEY):
+            entry.error(entry.at(SECURITY_KEY), _written_out(SECURITY_KEY, key, "CINCOPA_HOOK_KEY"))
+            ok = False
+        if secret and not entry.from_environment(URL):
+            entry.error(here, _written_out("a Slack webhook's url", url, "SLACK_WEBHOOK_URL"))
             ok = False
         events = values[EVENTS]
         for index, event in enumerate(events):
@@ -222,6 +230,16 @@ class WebhookKind(Kind):
             observed=(Observed(self.name, key, ()),),
         )
 
+    def _key_notes(self, spec: WebhookSpec, call: ep.Call) -> tuple[str, ...]:
+        """Say so when the key this change sends comes from variables that are not set."""
+        names = unresolved_names(v for _, v in call.params)
+        if not names:
+            return ()
+        return (
+            f"{', '.join(names)} is not set: apply needs it to send this hook's key "
+            "(and stops before any write without it)",
+        )
+
     def _call(self, spec: WebhookSpec) -> ep.Call:
         return ep.webhook_set(spec.url, spec.events, spec.security_key, slack=spec.type == SLACK)
 
@@ -235,13 +253,15 @@ class WebhookKind(Kind):
         ]
         if spec.security_key:
             fields.append(FieldChange(SECURITY_KEY, None, SENSITIVE, sensitive=True))
+        call = self._call(spec)
         return Change(
             spec.address,
             self.name,
             "create",
             tuple(fields),
-            (self._call(spec),),
+            (call,),
             spec.location,
+            self._key_notes(spec, call),
             creates=True,
             observed=(Observed(self.name, spec.url, None),),
         )
@@ -261,14 +281,15 @@ class WebhookKind(Kind):
                 notes.append("the key cannot be compared; it is sent with the hook")
         if not diffs:
             return None
+        call = self._call(spec)
         return Change(
             spec.address,
             self.name,
             "update",
             tuple(diffs),
-            (self._call(spec),),
+            (call,),
             spec.location,
-            tuple(notes),
+            (*notes, *self._key_notes(spec, call)),
             observed=(Observed(self.name, spec.url, self.seen([TYPE, EVENTS, HAS_KEY], current)),),
         )
 
@@ -285,6 +306,19 @@ class WebhookKind(Kind):
         """A key as CINCOPA_HOOK_KEY_<N>, a Slack URL as SLACK_WEBHOOK_URL_<N>, numbered
         in file order, both noted in `sink.variables`."""
         return _entry(obj, sink.variables)
+
+
+def _written_out(what: str, value: str, example: str) -> str:
+    """A secret written out in a manifest: it would be committed, and no saved plan could
+    carry it."""
+    message = (
+        f"{what} is written out in the manifest, which is committed with it: take it from "
+        f"the environment, e.g. ${{{example}}}"
+    )
+    bare = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", value)
+    if bare:
+        message += f" (did you mean '${{{bare.group(1)}}}'?)"
+    return message
 
 
 def _sends_key(change: Change) -> bool:

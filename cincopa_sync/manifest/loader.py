@@ -16,6 +16,7 @@ import stat
 from collections.abc import Mapping, Sequence
 
 from cincopa_sync.errors import InvalidInput, Location, Problem
+from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest import yamlload
 from cincopa_sync.manifest.interpolate import interpolate
 from cincopa_sync.manifest.model import DesiredState
@@ -54,6 +55,7 @@ def load_manifests(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState
 
 def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     files = find_files(paths, problems)
     builder = Builder()
     digests: list[tuple[str, str]] = []
@@ -72,16 +74,18 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
         if doc.problems:
             problems.extend(doc.problems)
             continue
-        broken = interpolate(doc, env)
+        broken = interpolate(doc, env, _send_only(doc))
         skip = _entries_holding(doc, broken) if broken else set()
         skip |= validate(doc)
         problems.extend(doc.problems)
+        warnings.extend(doc.warnings)
         builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
         del doc
     collected = builder.finish()
     problems.extend(collected.problems)
+    warnings.extend(collected.warnings)
     if problems:
-        raise InvalidInput(problems + collected.warnings)
+        raise InvalidInput(problems + warnings)
     digest = hashlib.sha256()
     for relative, file_digest in sorted(digests):
         digest.update(f"{relative}\0{file_digest}\n".encode())
@@ -90,8 +94,23 @@ def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
         prune=collected.prune,
         files=tuple(f.display for f in files),
         digest=digest.hexdigest(),
-        warnings=tuple(sorted(collected.warnings, key=_warning_order)),
+        warnings=tuple(sorted(warnings, key=_warning_order)),
     )
+
+
+def _send_only(doc: Document) -> set[tuple[int, str]]:
+    """(id of an entry, key) of each secret that is only ever sent (see Kind.send_only)."""
+    root = doc.root
+    found: set[tuple[int, str]] = set()
+    if not isinstance(root, PosDict):
+        return found
+    for kind in kinds():
+        entries = root.get(kind.plural) if kind.send_only else None
+        if isinstance(entries, PosList):
+            for entry in entries:
+                if isinstance(entry, PosDict):
+                    found.update((id(entry), key) for key in kind.send_only)
+    return found
 
 
 def _warning_order(problem: Problem) -> tuple:

@@ -14,6 +14,7 @@ from typing import Any
 
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.kinds import kinds, prunable
+from cincopa_sync.manifest.interpolate import references
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList
 
 Skip = set[tuple[str, int]]  # (top-level key, index); index -1: the whole key
@@ -63,6 +64,11 @@ class EntryContext:
         """The entry's value as written before interpolation, e.g. "${KEY}"; "" when it
         held no variable."""
         return self._doc.templates.get(self.entry.value_spot(key), "")
+
+    def from_environment(self, key: str) -> bool:
+        """Whether the value as written takes at least one environment variable (a secret
+        must: one written out in the file would be committed with it)."""
+        return bool(references(self.template(key)))
 
     def error(self, where: Location, message: str) -> None:
         self._builder.out.problems.append(Problem(where, message))

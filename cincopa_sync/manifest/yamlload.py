@@ -92,6 +92,7 @@ class Document:
     # plan re-resolves secrets from the environment at apply time (never stores them).
     templates: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
 
     def location(self, packed: int) -> Location:
         line, col = unpack(packed)
