@@ -31,5 +31,19 @@ def schema_path(name: str) -> Path:
     return _path("cincopa_sync.schemas", name)
 
 
+# The schemas `cincopa-sync schema NAME` writes: NAME -> what it describes.
+SCHEMAS = {
+    "manifest": "the manifest files",
+    "plan": "plan --format json",
+}
+
+
+def schema_text(name: str) -> str:
+    """The text of schemas/<name>.schema.json, one of SCHEMAS."""
+    if name not in SCHEMAS:
+        raise KeyError(name)
+    return schema_path(f"{name}.schema.json").read_text(encoding="utf-8")
+
+
 def demo_account_path() -> Path:
     return _path("cincopa_sync.demo", "demo-account.json")

@@ -31,6 +31,7 @@ def test_export_of_the_demo_account_plans_no_changes(
     result = _export(run, out, state)
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote, and the schema copy
         "assets-001.yaml",
         "portals.yaml",
         "webhooks.yaml",
