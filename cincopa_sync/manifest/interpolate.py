@@ -116,6 +116,7 @@ def interpolate(
             location = doc.location(spot)
             doc.problems.extend(Problem(location, message) for message in errors)
             broken.append((container, key))
+            doc.broken.add(spot)
         else:
             container[key] = expanded  # type: ignore[index]
             doc.templates[spot] = value

@@ -56,7 +56,7 @@ def load_manifests(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState
 def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
     problems: list[Problem] = []
     warnings: list[Problem] = []
-    files = find_files(paths, problems)
+    files = find_files(paths, problems, warnings)
     builder = Builder()
     digests: list[tuple[str, str]] = []
     for file in files:
@@ -117,8 +117,13 @@ def _warning_order(problem: Problem) -> tuple:
     return (problem.location or Location("", 0, 0), problem.message)
 
 
-def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFile]:
-    """The manifest files named by `paths`, in order; a file reached twice counts once."""
+def find_files(
+    paths: Sequence[str], problems: list[Problem], warnings: list[Problem] | None = None
+) -> list[ManifestFile]:
+    """The manifest files named by `paths`, in order; a file reached twice counts once.
+    Each other file below a directory (hidden ones aside) is a warning: nothing is
+    skipped without a word."""
+    skipped: list[str] = []
     found: list[ManifestFile] = []
     seen: set[str] = set()
     if not paths:
@@ -134,7 +139,7 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
             problems.append(Problem(None, f"{given}: cannot read: {exc.strerror}"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            below = _walk(given, problems)
+            below = _walk(given, problems, skipped)
             if not below:
                 problems.append(Problem(None, f"{given}: no *.yaml or *.yml files in it"))
             candidates = [
@@ -152,15 +157,28 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
             if real not in seen:
                 seen.add(real)
                 found.append(candidate)
+    if warnings is not None:
+        warnings += [_skipped(path) for path in skipped]
     return found
 
 
-def _walk(top: str, problems: list[Problem]) -> list[str]:
-    """Relative paths of the manifest files below `top`, sorted; symlinks followed once.
+def _skipped(path: str) -> Problem:
+    suffix = os.path.splitext(path)[1]
+    if suffix.lower() in MANIFEST_SUFFIXES:
+        why = f"not loaded: {suffix} is not .yaml or .yml (lower case): rename it to load it"
+    else:
+        why = "not loaded: only *.yaml and *.yml files in a directory are manifests"
+    return Problem(Location(path, 1, 1), why, "warning")
 
-    Hidden files and directories (a name starting with '.') are skipped: .git, editor
-    and CI folders are not manifests.
+
+def _walk(top: str, problems: list[Problem], skipped: list[str]) -> list[str]:
+    """Relative paths of the manifest files below `top`, sorted; symlinks followed once.
+    The other files go to `skipped` (as paths under `top`).
+
+    Hidden files and directories (a name starting with '.') are skipped silently: .git,
+    editor and CI folders (and an export's record) are not manifests.
     """
+    others: list[str] = []
     found: list[str] = []
     visited: set[tuple[int, int]] = set()
     pending = [""]
@@ -190,6 +208,9 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
                 pending.append(rel)
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 found.append(rel)
+            else:
+                others.append(rel)
+    skipped += [rel if top in (".", "./") else os.path.join(top, rel) for rel in sorted(others)]
     return sorted(found)
 
 

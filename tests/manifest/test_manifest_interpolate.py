@@ -72,7 +72,9 @@ def test_values_are_interpolated_keys_are_not(parser: str, write) -> None:
 def test_interpolated_values_are_strings(parser: str, write, problems_of) -> None:
     path = write("m.yaml", "assets:\n  - rid: A1\n    video_thumb_sec: ${SEC}\n")
     assert problems_of([path], {"SEC": "15"}) == [
-        f"{path}:3:22: video_thumb_sec must be an integer, got string '15'"
+        f"{path}:3:22: video_thumb_sec must be an integer, got string '15' (from ${{SEC}}: "
+        "interpolation always gives text, so a variable cannot give an integer; write the "
+        "value itself)"
     ]
 
 
