@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, quote_plus
 
@@ -21,6 +22,7 @@ import httpx
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import Call
+from cincopa_sync.api.observe import Exchange, log_exchange
 from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from cincopa_sync.errors import (
@@ -65,7 +67,8 @@ class _TokenTransport(httpx.BaseTransport):
             authed = None  # no frame left holding the token
         # Raised outside the except block: the new error has no context that holds the token.
         text = redact(str(failure), self._token.reveal(), *_spellings(hidden.values()))
-        error = type(failure)(text, request=request)
+        kind = _Unresolved if _unresolved(failure) else type(failure)
+        error = kind(text, request=request)
         failure = None
         raise error
 
@@ -76,6 +79,23 @@ class _TokenTransport(httpx.BaseTransport):
         return "<_TokenTransport>"
 
 
+class _Unresolved(httpx.ConnectError):
+    """The API host's name does not resolve: trying again would not help."""
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a transport error comes from a name that does not resolve (a temporary
+    failure of the resolver, EAI_AGAIN, may pass and is retried)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, socket.gaierror):
+            return cause.errno != socket.EAI_AGAIN
+        cause = cause.__cause__ or cause.__context__
+    return False
+
+
 def _spellings(values: Iterable[str]) -> list[str]:
     """Each value as written and as a URL spells it, longest first."""
     forms = {form for v in values if v for form in (v, quote(v, safe=""), quote_plus(v))}
@@ -84,18 +104,47 @@ def _spellings(values: Iterable[str]) -> list[str]:
 
 def normalize_base(url: str) -> str:
     """The API base with one trailing slash; a base carrying a query or a token is refused."""
+    shown = _shown_url(url)
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise InvalidInput(f"invalid API URL: {redact(str(exc))}") from None
+        raise InvalidInput(f"invalid API URL {shown}: {redact(str(exc))}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidInput("the API URL must be an http(s) URL with a host")
+        raise InvalidInput(f"the API URL must be an http(s) URL with a host, got {shown}")
     if parsed.query or parsed.fragment:
         raise InvalidInput(
-            "the API URL must not have a query string (the token comes from CINCOPA_API_TOKEN)"
+            f"the API URL must not have a query string, got {shown} "
+            "(the token comes from CINCOPA_API_TOKEN)"
         )
     text = str(parsed)
     return text if text.endswith("/") else text + "/"
+
+
+def _shown_url(url: object) -> str:
+    """A URL as it may be shown in a message: no token, no password."""
+    text = redact(str(url))
+    scheme, sep, rest = text.partition("://")
+    if sep and "@" in rest.split("/", 1)[0]:
+        rest = "***@" + rest.split("@", 1)[1]
+    return repr(scheme + sep + rest)
+
+
+def host_of(base_url: str) -> str:
+    """The host (and a port other than the scheme's default) that messages name."""
+    url = httpx.URL(base_url)
+    return url.host if url.port is None else f"{url.host}:{url.port}"
+
+
+def clean_token(token: str) -> str:
+    """The token without the whitespace around it (a copied line often ends in a newline);
+    whitespace inside it is refused: no token has any."""
+    stripped = token.strip()
+    if any(c.isspace() for c in stripped):
+        raise InvalidInput(
+            "CINCOPA_API_TOKEN has a space or line break inside it; a token has none: "
+            "check how it was set"
+        )
+    return stripped
 
 
 class CincopaClient:
@@ -112,11 +161,17 @@ class CincopaClient:
         sleep: Callable[[float], None] = time.sleep,
         wall_clock: Callable[[], float] = time.time,
         max_connections: int = 8,
+        observers: Sequence[Callable[[Exchange], None]] = (),
     ) -> None:
+        token = clean_token(token)
         if not token:
             raise AuthenticationError("auth", "no API token: set CINCOPA_API_TOKEN")
         self.base_url = normalize_base(base_url)
+        self.host = host_of(self.base_url)
         self._token = Secret(token)
+        # Told about every attempt of every call: the -v line, and --http-log when given.
+        self._observers = (log_exchange, *observers)
+        self._wants_bodies = any(getattr(o, "wants_body", False) for o in observers)
         self.policy = policy or RetryPolicy.from_env()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
         inner = transport or httpx.HTTPTransport(
@@ -178,7 +233,7 @@ class CincopaClient:
                 self.sent[endpoint] += 1
             remaining = self.policy.deadline - (self._clock() - started)
             try:
-                return self._attempt(call, spec.write, remaining)
+                return self._attempt(call, spec.write, remaining, attempt)
             except _Retryable as fault:
                 reached_server = fault.reached_server
                 reason, wait_hint = fault.reason, fault.retry_after
@@ -214,7 +269,7 @@ class CincopaClient:
             log.info("%s: %s; retry %d in %.1f s", endpoint, reason, attempt, wait)
             self._sleep(wait)
 
-    def _attempt(self, call: Call, write: bool, remaining: float) -> dict[str, Any]:
+    def _attempt(self, call: Call, write: bool, remaining: float, attempt: int) -> dict[str, Any]:
         endpoint = call.endpoint
         url = self.base_url + endpoint + ep.URL_SUFFIX
         timeout = httpx.Timeout(
@@ -222,27 +277,81 @@ class CincopaClient:
             connect=max(0.001, min(self.policy.connect_timeout, remaining)),
             pool=None,
         )
+        method = "POST" if write else "GET"
         # Secret values travel beside the request, not in it: see _TokenTransport.
         shown = [(k, SENSITIVE if k in call.secret else v) for k, v in call.params]
         hidden = {k: v for k, v in call.params if k in call.secret}
+        started = self._clock()
+        response: httpx.Response | None = None
+        failure: str | None = None
         try:
-            with self._slots:
-                response = self._http.request(
-                    "POST" if write else "GET",
-                    url,
-                    params=shown,
-                    timeout=timeout,
-                    extensions={_SECRETS: hidden} if hidden else None,
-                )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _Retryable(f"cannot connect ({self._clean(exc)})", reached_server=False) from None
-        except httpx.TimeoutException:
-            raise _Retryable("timed out waiting for the answer", reached_server=True) from None
-        except httpx.TransportError as exc:
-            raise _Retryable(f"connection failed ({self._clean(exc)})", True) from None
-        except httpx.RequestError as exc:  # e.g. a body that does not decode as announced
-            raise _Retryable(f"unreadable answer ({self._clean(exc)})", True) from None
-        return self._check(endpoint, response, tuple(hidden.values()))
+            try:
+                with self._slots:
+                    response = self._http.request(
+                        method,
+                        url,
+                        params=shown,
+                        timeout=timeout,
+                        extensions={_SECRETS: hidden} if hidden else None,
+                    )
+            except _Unresolved as exc:  # not retried: the name will not resolve in a second
+                raise ApiError(
+                    endpoint, f"cannot resolve the API host {self.host} ({self._clean(exc)})"
+                ) from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                raise _Retryable(
+                    f"cannot connect to {self.host} ({self._clean(exc)})", reached_server=False
+                ) from None
+            except httpx.TimeoutException:
+                raise _Retryable(
+                    f"timed out waiting for the answer from {self.host}", reached_server=True
+                ) from None
+            except httpx.TransportError as exc:
+                raise _Retryable(
+                    f"connection to {self.host} failed ({self._clean(exc)})", True
+                ) from None
+            except httpx.RequestError as exc:  # e.g. a body that does not decode as announced
+                raise _Retryable(f"unreadable answer ({self._clean(exc)})", True) from None
+            return self._check(endpoint, response, tuple(hidden.values()))
+        except _Retryable as exc:
+            failure = exc.reason
+            raise
+        except ApiError as exc:
+            failure = exc.api_message
+            raise
+        finally:
+            self._tell(call, method, shown, attempt, response, self._clock() - started, failure)
+
+    def _tell(
+        self,
+        call: Call,
+        method: str,
+        shown: list[tuple[str, str]],
+        attempt: int,
+        response: httpx.Response | None,
+        seconds: float,
+        failure: str | None,
+    ) -> None:
+        """Every observer hears of the attempt; the answer's text only those that want
+        it, with the token and the call's own secrets masked."""
+        body = None
+        if response is not None and self._wants_bodies:
+            secrets = [v for k, v in call.params if k in call.secret]
+            text = response.content.decode("utf-8", errors="replace")
+            body = redact(text, self._token.reveal(), *_spellings(secrets))
+        exchange = Exchange(
+            call.endpoint,
+            method,
+            dict(shown),
+            attempt,
+            None if response is None else response.status_code,
+            seconds,
+            None if response is None else len(response.content),
+            body,
+            failure,
+        )
+        for observer in self._observers:
+            observer(exchange)
 
     def _check(
         self, endpoint: str, response: httpx.Response, secrets: tuple[str, ...] = ()

@@ -142,6 +142,10 @@ HOOK_HAS_KEY = "has_security_key"
 HOOK_SECURITY_KEY = "security_key"  # webhook.set's write-only parameter
 PORTAL_CHECK_AVAILABLE = "available"
 
+# Response fields whose values may be secrets, masked in every log of an answer: a hook's
+# URL (a Slack one carries its own credential), a key, a temporary token.
+SECRET_RESPONSE_FIELDS = frozenset({HOOK_URL, "security_key", "token"})
+
 
 # -- calls --------------------------------------------------------------------------
 

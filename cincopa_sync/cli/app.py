@@ -24,8 +24,9 @@ API_URL_ENV = "CINCOPA_API_URL"
 
 
 def token() -> str:
-    """The API token: from the environment only (a flag would land in shell history)."""
-    return os.environ.get(TOKEN_ENV, "")
+    """The API token: from the environment only (a flag would land in shell history),
+    without the line break a copied or `$(cat file)`-less value often ends in."""
+    return os.environ.get(TOKEN_ENV, "").strip()
 
 
 class ExitCodeGroup(click.Group):
@@ -51,7 +52,7 @@ class ExitCodeGroup(click.Group):
             click.echo("interrupted", err=True)
             code = EXIT_INTERRUPTED
         except CincopaSyncError as exc:
-            _report_error(exc)
+            _report_error(exc, _command_of(argv))
             code = exc.exit_code
         except Exception as exc:  # our bug, not the user's: say so plainly
             click.echo(f"internal error: {redact(repr(exc), token())}", err=True)
@@ -63,7 +64,21 @@ class ExitCodeGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _report_error(exc: CincopaSyncError) -> None:
+# What a command that stopped on invalid input did not do, for its last line.
+_NOT_DONE = {
+    "validate": "nothing was planned or applied",
+    "plan": "nothing was planned or applied",
+    "apply": "nothing was planned or applied",
+    "export": "nothing was exported",
+}
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The subcommand's name: the group itself takes no option with a value."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def _report_error(exc: CincopaSyncError, command: str | None) -> None:
     if isinstance(exc, InvalidInput):
         from cincopa_sync.cli.problems import annotate
 
@@ -73,7 +88,8 @@ def _report_error(exc: CincopaSyncError) -> None:
         annotate(exc.problems)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
-        click.echo(f"{len(errors)} error(s){where}; nothing was planned or applied", err=True)
+        not_done = f"; {_NOT_DONE[command]}" if command in _NOT_DONE else ""
+        click.echo(f"{len(errors)} error(s){where}{not_done}", err=True)
         return
     click.echo(f"error: {redact(str(exc), token())}", err=True)
 

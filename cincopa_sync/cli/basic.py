@@ -30,11 +30,16 @@ def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
 @api_options
 @common_options
 def ping(
-    api_url: str, use_emulator: bool, emulator_state: str | None, verbose: bool, debug: bool
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    http_log: str | None,
+    verbose: bool,
+    debug: bool,
 ) -> int:
     """Check the token: which account it opens and what it may do."""
     setup_logging(verbose=verbose, debug=debug)
-    with connect(api_url, use_emulator, emulator_state) as client:
+    with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
         info = client.ping()
     click.echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
     click.echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
@@ -49,6 +54,23 @@ def ping(
 @click.option("--faults", help="Fault rules, see docs/emulator.md.")
 @click.option("--fault-seed", type=int, default=0, help="Seed of the random faults.")
 @click.option("--page-cap", type=click.IntRange(1), default=100, help="Largest items_per_page.")
+@click.option(
+    "--upload-reads",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="An upload from a URL completes at this status read.",
+)
+@click.option(
+    "--upload-ms", type=click.IntRange(0), help="Or: an upload completes this long after it starts."
+)
+@click.option(
+    "--upload-fail",
+    "upload_fail",
+    multiple=True,
+    metavar="GLOB",
+    help="Uploads of inputs matching GLOB end failed (repeatable).",
+)
 @common_options
 def emulator(
     port: int,
@@ -58,11 +80,14 @@ def emulator(
     faults: str | None,
     fault_seed: int,
     page_cap: int,
+    upload_reads: int,
+    upload_ms: int | None,
+    upload_fail: tuple[str, ...],
     verbose: bool,
     debug: bool,
 ) -> int:
     """Serve a local emulator of the Cincopa API on 127.0.0.1 until Ctrl-C."""
-    from cincopa_sync.emulator import run
+    from cincopa_sync.emulator import UploadRules, run
 
     setup_logging(verbose=verbose, debug=debug)
     try:
@@ -75,6 +100,7 @@ def emulator(
             fault_seed=fault_seed,
             page_cap=page_cap,
             announce=lambda line: click.echo(line, err=False),
+            uploads=UploadRules(upload_reads, upload_ms, upload_fail),
         )
     except ValueError as exc:  # a bad fault spec or seed file
         raise InvalidInput(str(exc)) from None

@@ -52,6 +52,7 @@ def export(
     api_url: str,
     use_emulator: bool,
     emulator_state: str | None,
+    http_log: str | None,
     verbose: bool,
     debug: bool,
 ) -> int:
@@ -63,7 +64,7 @@ def export(
     from cincopa_sync.engine.export import export_account
 
     setup_logging(verbose=verbose, debug=debug)
-    with connect(api_url, use_emulator, emulator_state, parallelism) as client:
+    with connect(api_url, use_emulator, emulator_state, parallelism, http_log) as client:
         progress("Reading the live account...")
         result = export_account(
             client, out_dir, parallelism=parallelism, schema=schema, force=force

@@ -1,5 +1,11 @@
 """Logging to stderr for --verbose / --debug; every line goes through redact(), which masks
-the secrets the run registered (the token, webhook keys, Slack URLs)."""
+the secrets the run registered (the token, webhook keys, Slack URLs).
+
+`-v` shows our INFO lines: one per API call (endpoint, params, status, milliseconds,
+attempt), each retry and each re-read. `--debug` adds our DEBUG lines. Other libraries
+(httpx, httpcore) show only their warnings: their request lines repeat ours, and their
+connection trace is noise; the raw exchanges are what `--http-log FILE` is for.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +14,21 @@ import sys
 
 from cincopa_sync.api.redact import redact
 
+OURS = "cincopa_sync"
+
 
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
 
 
+def _ours_or_a_warning(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.name.partition(".")[0] == OURS
+
+
 def setup_logging(*, verbose: bool, debug: bool) -> None:
-    """INFO of our own loggers with --verbose; DEBUG of everything (httpx too) with --debug."""
+    """Our INFO lines with --verbose, our DEBUG lines too with --debug; other loggers'
+    warnings either way."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, "_cincopa_sync", False):
@@ -25,9 +38,7 @@ def setup_logging(*, verbose: bool, debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler._cincopa_sync = True  # type: ignore[attr-defined]
     handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ours_or_a_warning)
     root.addHandler(handler)
-    if debug:
-        root.setLevel(logging.DEBUG)
-    else:
-        root.setLevel(logging.WARNING)
-        logging.getLogger("cincopa_sync").setLevel(logging.INFO)
+    root.setLevel(logging.WARNING)
+    logging.getLogger(OURS).setLevel(logging.DEBUG if debug else logging.INFO)

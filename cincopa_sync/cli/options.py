@@ -14,6 +14,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
+from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
 from cincopa_sync.errors import InvalidInput
@@ -31,6 +32,13 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option(
+        "--http-log",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Append one JSON line per API request and answer to FILE, secrets masked: "
+        "attach it to a bug report.",
+    )(func)
     func = click.option(
         "--emulator-state",
         type=click.Path(dir_okay=False),
@@ -59,6 +67,7 @@ class RunOptions:
     api_url: str
     use_emulator: bool
     emulator_state: str | None
+    http_log: str | None
     parallelism: int
     targets: tuple[str, ...]
     resend_secrets: bool
@@ -137,12 +146,18 @@ def load_desired(paths: tuple[str, ...]) -> DesiredState:
 
 @contextlib.contextmanager
 def connect(
-    api_url: str, use_emulator: bool, emulator_state: str | None, parallelism: int = 8
+    api_url: str,
+    use_emulator: bool,
+    emulator_state: str | None,
+    parallelism: int = 8,
+    http_log: str | None = None,
 ) -> Iterator[CincopaClient]:
-    """A client for the real API, or for an emulator started for this run only."""
+    """A client for the real API, or for an emulator started for this run only; with
+    `http_log`, every request and answer is also written to that file."""
     if emulator_state and not use_emulator:
         raise InvalidInput("--emulator-state needs --emulator")
     with contextlib.ExitStack() as stack:
+        observers = [stack.enter_context(HttpLog.open(http_log))] if http_log else []
         if use_emulator:
             from cincopa_sync.emulator import Emulator, serve
 
@@ -159,4 +174,10 @@ def connect(
             base = server.base_url
         else:
             base, chosen = api_url, token()
-        yield stack.enter_context(CincopaClient(base, chosen, max_connections=parallelism))
+        yield stack.enter_context(
+            CincopaClient(base, chosen, max_connections=parallelism, observers=observers)
+        )
+
+
+def connect_for(run: RunOptions) -> contextlib.AbstractContextManager[CincopaClient]:
+    return connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism, run.http_log)

@@ -17,7 +17,13 @@ from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.logs import setup_logging
-from cincopa_sync.cli.options import RunOptions, connect, load_desired, progress, run_options
+from cincopa_sync.cli.options import (
+    RunOptions,
+    connect_for,
+    load_desired,
+    progress,
+    run_options,
+)
 from cincopa_sync.cli.problems import annotate, echo_warnings
 from cincopa_sync.engine.apply import require_secrets
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
@@ -40,7 +46,7 @@ def planning(
 
     setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths)
-    with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
+    with connect_for(run) as client:
         progress("Reading the live account...")
         live = read_live(client, desired, parallelism=run.parallelism)
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
@@ -192,7 +198,7 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
     if targeted.empty:
         click.echo(render_text(targeted, color=run.color), nl=False)
         return 0
-    with connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism) as client:
+    with connect_for(run) as client:
         progress("Checking that the account has not moved since the plan...")
         the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
         click.echo(render_text(the_plan, color=run.color), nl=False)

@@ -10,6 +10,7 @@ from .faults import Fault, FaultPlan, parse_faults
 from .handlers import ENDPOINTS, KINDS, WRITES
 from .server import EmulatorServer, run, serve
 from .transport import AsyncEmulatorTransport, EmulatorTransport
+from .uploads import UploadRules
 
 __all__ = [
     "ENDPOINTS",
@@ -26,6 +27,7 @@ __all__ = [
     "FaultPlan",
     "Portal",
     "Reply",
+    "UploadRules",
     "Webhook",
     "parse_faults",
     "run",

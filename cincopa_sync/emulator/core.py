@@ -23,6 +23,7 @@ from .account import Account, Asset
 from .faults import Fault, FaultPlan
 from .handlers import ENDPOINTS, ApiFailure, Context, Endpoint
 from .state import load_json, save_atomic
+from .uploads import UploadRules, Uploads
 
 if TYPE_CHECKING:
     import httpx
@@ -110,6 +111,7 @@ class Emulator:
         log_path: str | os.PathLike[str] | None = None,
         record_calls: bool = True,
         on_request: Callable[[str, dict[str, str]], None] | None = None,
+        uploads: UploadRules | None = None,
     ) -> None:
         if page_cap < 1:
             raise ValueError("page_cap must be at least 1")
@@ -134,6 +136,7 @@ class Emulator:
         self.on_request = on_request
         self._lock = threading.Lock()
         self._faults = FaultPlan(faults, fault_seed, ENDPOINTS)
+        self.uploads = Uploads(uploads or UploadRules(), self.clock)
 
     @classmethod
     def from_files(
@@ -235,9 +238,13 @@ class Emulator:
             if fault is not None and not fault.acts:
                 reply = self._fault_reply(fault, started)
                 return self._finish(method, endpoint.name, params, reply, endpoint, None)
+            assets = len(self.account)
+            self.uploads.settle(self.account)  # timed uploads that are due
             status, payload = self._dispatch(endpoint, token, params)
             success = bool(payload["success"])
-            if success and endpoint.kind == "write" and self.state_path is not None:
+            # An upload that completed (on a status read, or on time) made an asset.
+            changed = len(self.account) != assets or (success and endpoint.kind == "write")
+            if changed and self.state_path is not None:
                 try:
                     save_atomic(self.state_path, self.account.to_json())
                 except OSError as exc:
@@ -261,7 +268,7 @@ class Emulator:
             return 403, _failure(
                 f"permission denied for {endpoint.name}: the token needs one of {needed}"
             )
-        ctx = Context(self.account, token, permissions, self.page_cap)
+        ctx = Context(self.account, token, permissions, self.page_cap, self.uploads)
         try:
             payload = endpoint.handler(ctx, params)
         except ApiFailure as exc:

@@ -27,6 +27,7 @@ from .account import (
     split_list,
     valid_subdomain,
 )
+from .uploads import COMPLETED, FAILED, INPROGRESS, Upload, Uploads
 
 Params = dict[str, str]
 DEFAULT_ITEMS_PER_PAGE = 50
@@ -45,6 +46,7 @@ class Context:
     token: str
     permissions: str
     page_cap: int
+    uploads: Uploads
 
 
 Handler = Callable[[Context, Params], dict[str, Any]]
@@ -215,6 +217,56 @@ def asset_set_meta(ctx: Context, params: Params) -> dict[str, Any]:
     return {}
 
 
+def asset_delete(ctx: Context, params: Params) -> dict[str, Any]:
+    rid = _require(params, "rid")
+    if rid not in ctx.account.assets_by_rid:
+        raise ApiFailure(f"asset not found: {rid}")
+    ctx.account.remove_asset(rid)  # permanent; it leaves every gallery too
+    return {}
+
+
+def asset_upload_from_url(ctx: Context, params: Params) -> dict[str, Any]:
+    source = _require(params, "input")
+    if not _URL_RE.match(source):
+        raise ApiFailure("input must be an http:// or https:// URL")
+    if params.get("rid") or params.get("type"):
+        raise ApiFailure("attaching an upload to an asset (rid, type) is not emulated")
+    # `fid` (a gallery to add the asset to) is accepted and ignored: no galleries here.
+    return {"status_id": ctx.uploads.start(source).status_id}
+
+
+def _upload(ctx: Context, params: Params) -> Upload:
+    status_id = _require(params, "status_id")
+    upload = ctx.uploads.by_id.get(status_id)
+    if upload is None:
+        raise ApiFailure(f"unknown status_id: {status_id}")
+    return upload
+
+
+def asset_upload_from_url_get_status(ctx: Context, params: Params) -> dict[str, Any]:
+    upload = _upload(ctx, params)
+    if upload.status == INPROGRESS:
+        ctx.uploads.read(upload, ctx.account)
+    return {
+        "status": upload.status,
+        "resid": upload.resid,  # empty until completed
+        "progress": ctx.uploads.progress(upload),
+        "progress_bytes": 0,
+        "file_size_bytes": "0 byte",
+        "more": upload.more,
+        "debug": "",
+    }
+
+
+def asset_upload_from_url_abort(ctx: Context, params: Params) -> dict[str, Any]:
+    upload = _upload(ctx, params)
+    if upload.status == COMPLETED:
+        raise ApiFailure("the upload has completed: it cannot be aborted")
+    if upload.status == INPROGRESS:
+        upload.status, upload.more = FAILED, "aborted"
+    return {"status_id": upload.status_id}
+
+
 # -- portals --------------------------------------------------------------------------
 
 _PORTAL_FIELDS = {"subdomain", "name", "visibility"}
@@ -354,6 +406,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         Endpoint("asset.list", "read", asset_list),
         Endpoint("asset.get_tags", "read", asset_get_tags),
         Endpoint("asset.set_meta", "write", asset_set_meta),
+        Endpoint("asset.delete", "write", asset_delete),
+        Endpoint("asset.upload_from_url", "write", asset_upload_from_url),
+        Endpoint("asset.upload_from_url_get_status", "read", asset_upload_from_url_get_status),
+        Endpoint("asset.upload_from_url_abort", "write", asset_upload_from_url_abort),
         Endpoint("portal.list", "read", portal_list),
         Endpoint("portal.check", "read", portal_check),
         Endpoint("portal.set", "write", portal_set),

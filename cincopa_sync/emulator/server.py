@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from .core import Emulator
 from .transport import request_params
+from .uploads import UploadRules
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -196,6 +197,7 @@ def run(
     announce: Callable[[str], Any] = print,
     host: str = "127.0.0.1",
     log: str | os.PathLike[str] | None = None,
+    uploads: UploadRules | None = None,
 ) -> None:
     """Serves until KeyboardInterrupt (then closes and returns).
 
@@ -211,6 +213,7 @@ def run(
         fault_seed=fault_seed,
         log_path=log,
         record_calls=False,
+        uploads=uploads,
     )
     with serve(emulator, host, port) as server:
         try:

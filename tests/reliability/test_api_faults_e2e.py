@@ -187,7 +187,9 @@ def test_a_connect_error_is_retried_then_exit_1(run: Run, served: Served, manife
     result = run("plan", manifest, "--api-url", url, "--verbose", env=env)
     assert result.exit_code == 1
     assert re.search(
-        r"^error: (asset|portal|webhook)\.list: cannot connect \(", result.stderr, re.M
+        rf"^error: (asset|portal|webhook)\.list: cannot connect to 127\.0\.0\.1:{port} \(",
+        result.stderr,
+        re.M,
     )
     assert "gave up after 6 attempt(s)" in result.stderr
     retries = re.findall(r"cannot connect .*; retry (\d) in", result.stderr)

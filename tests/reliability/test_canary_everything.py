@@ -3,11 +3,12 @@
 The API token (valid in the emulator), a read-only token, an unknown token, a webhook's
 security key and a Slack URL all contain the word CANARY. Every command runs (validate;
 plan as text, json, markdown, with --out and a GitHub step summary; apply; apply --plan;
-ping; export), plain, with --verbose and with --debug, and then every failure path: each
-fault of the emulator's language on the writes that carry the secrets, an API message that
-quotes them, retries that run out, a connect error, an unstable listing, a bad token, a
-missing permission, an interrupt, and internal errors raised with the secrets in their
-message (shown with --debug, traceback included).
+ping; export), plain, with --verbose and with --debug, each with --http-log (one file, all
+of them appending), and then every failure path: each fault of the emulator's language on
+the writes that carry the secrets, an API message that quotes them, retries that run out,
+a connect error, an unstable listing, a bad token, a missing permission, an interrupt, and
+internal errors raised with the secrets in their message (shown with --debug, traceback
+included).
 
 Scanned for "CANARY" (a percent-, plus- or JSON-encoding does not change those letters):
 stdout, stderr, every log record any logger made (message, args, exception text; every
@@ -120,8 +121,11 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     base_env = {**ENV, "HOME": str(home)}
     outputs: list[tuple[str, Result]] = []
 
+    http_log = work / "http.jsonl"  # every command that calls the API appends to it
+
     def cli(*args: object, env: dict[str, str] | None = None, expect: int | None = None) -> Result:
-        result = run(*args, env={**base_env, **(env or {})})
+        logged = ["--http-log", http_log] if args[0] != "validate" else []
+        result = run(*args, *logged, env={**base_env, **(env or {})})
         outputs.append((" ".join(map(str, args)), result))
         if expect is not None:
             assert result.exit_code == expect, (args, result.stdout, result.stderr)
@@ -228,6 +232,16 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert len(written) > 12  # manifests, plans, a step summary, the exports
     assert [str(p) for p in written if NEEDLE.encode() in p.read_bytes()] == []
     assert any("(sensitive)" in r.stdout for _, r in outputs)  # secrets were shown masked
+    # the HTTP log holds every exchange, parseable, secrets masked: the Slack hook was
+    # written and listed, and failures were logged with their answers
+    exchanges = [json.loads(line) for line in http_log.read_text(encoding="utf-8").splitlines()]
+    assert {"webhook.set_slack", "webhook.set", "webhook.list", "ping"} <= {
+        e["endpoint"] for e in exchanges
+    }
+    assert any(e["endpoint"] == "webhook.set_slack" and e["status"] == 200 for e in exchanges)
+    assert any(e["status"] is None and e["error"] for e in exchanges)  # dropped, refused
+    listed = [e["body"] for e in exchanges if e["endpoint"] == "webhook.list" and e["body"]]
+    assert any('"hook_url":"(sensitive)"' in body for body in listed)
 
 
 @pytest.mark.parametrize("path", ["internal error", "API message quoting another call"])
