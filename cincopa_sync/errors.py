@@ -59,6 +59,11 @@ class Problem:
         return f"{where}{prefix}{self.message}"
 
 
+# At most this many problems are printed; a line says how many more there are (a file of
+# 100,000 unknown keys must not bury the first real mistake under 100,000 lines).
+SHOWN_PROBLEMS = 100
+
+
 class InvalidInput(CincopaSyncError):
     """Bad manifests, arguments or plan files: every problem found, reported at once."""
 
@@ -68,7 +73,11 @@ class InvalidInput(CincopaSyncError):
         if isinstance(problems, str):
             problems = [Problem(None, problems)]
         self.problems = sorted(problems, key=_problem_order)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        super().__init__("\n".join(str(p) for p in self.problems[:SHOWN_PROBLEMS]))
+
+    def shown(self) -> tuple[list[Problem], int]:
+        """The problems to print, in order, and how many more were left out."""
+        return self.problems[:SHOWN_PROBLEMS], max(0, len(self.problems) - SHOWN_PROBLEMS)
 
 
 def _problem_order(problem: Problem) -> tuple:

@@ -1,8 +1,10 @@
-"""Writing files the tool produces (saved plans, exported manifests) safely."""
+"""Files: writing what the tool produces (saved plans, exports) safely, and reading or
+appending to what it is handed (manifests, saved plans, states, the step summary) safely."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -30,3 +32,77 @@ def write_atomic(path: Path, text: str, *, mode: int) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+# -- reading and appending to files the tool did not write ----------------------------
+
+
+class LocalFileError(InvalidInput):
+    """A local file that cannot be used: `reason` says why, without the path."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+# Opened without blocking (a FIFO with no writer, a terminal) and never as our terminal.
+_OPEN_FLAGS = os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def size_text(limit: int) -> str:
+    """A byte count as people read it: 64 MiB, or 100 bytes."""
+    mib = 1024 * 1024
+    return f"{limit // mib} MiB" if limit >= mib and limit % mib == 0 else f"{limit} bytes"
+
+
+def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, else LocalFileError (exit 3).
+
+    For every file a user hands the tool (a manifest, a saved plan, an emulator state): a
+    FIFO, a device or a directory is refused from its stat, before it is opened (reading
+    one would block, or never end), and so is a file over the cap; a file that grows after
+    the stat is read up to the cap only. `what` names the kind of file in the message.
+    """
+    where = os.fspath(path)
+    try:
+        before = os.stat(where)
+        _must_be_regular(where, before)
+        if before.st_size > limit:
+            raise LocalFileError(where, _too_large(limit, what))
+        fd = os.open(where, os.O_RDONLY | _OPEN_FLAGS)
+        with os.fdopen(fd, "rb") as handle:
+            _must_be_regular(where, os.fstat(fd))  # not swapped for a FIFO since the stat
+            # Sized by the stat: read(limit) would allocate the whole cap up front.
+            data = handle.read(before.st_size + 1)
+            if len(data) > before.st_size:
+                data += handle.read(max(0, limit + 1 - len(data)))
+    except OSError as exc:
+        raise LocalFileError(where, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise LocalFileError(where, _too_large(limit, what))
+    return data
+
+
+def append_text(path: str | os.PathLike[str], text: str) -> None:
+    """Append to a regular file, creating it if missing; LocalFileError (exit 3) for
+    anything else (a FIFO would block the run until someone read it)."""
+    where = os.fspath(path)
+    try:
+        if os.path.lexists(where):
+            _must_be_regular(where, os.stat(where))
+        fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            _must_be_regular(where, os.fstat(fd))
+            handle.write(text)
+    except OSError as exc:
+        raise LocalFileError(where, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _must_be_regular(where: str, st: os.stat_result) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        raise LocalFileError(where, "not a regular file")
+
+
+def _too_large(limit: int, what: str) -> str:
+    return f"file is larger than the {size_text(limit)} limit for {what}"

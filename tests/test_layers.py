@@ -17,7 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"errors", "shown"},
     "plan": {"api", "errors", "shown"},
     "kinds": {"api", "plan", "errors", "shown", "manifest.yamlwrite", "manifest.semantic"},
-    "manifest": {"kinds", "errors", "shown", "resources"},
+    "manifest": {"kinds", "errors", "shown", "files", "resources"},
     "engine": {"api", "kinds", "manifest", "plan", "errors", "shown", "files", "resources"},
     "render": {"plan", "kinds", "shown", "engine.apply"},
     "cli": {"*"},

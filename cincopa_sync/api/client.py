@@ -1,4 +1,5 @@
-"""The HTTP client: token handling, envelope checks, retries. The only network I/O.
+"""The HTTP client: token handling, envelope checks, retries, deadlines. The only network
+I/O (its connections are made by api/deadline.py, which keeps each call's time budget).
 
 The token, and the values of a call's secret params (a security key, a Slack URL), are
 added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the requests its
@@ -21,6 +22,7 @@ from urllib.parse import quote, quote_plus
 import httpx
 
 from cincopa_sync.api import endpoints as ep
+from cincopa_sync.api.deadline import DeadlineTransport, budget
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.api.observe import Exchange, log_exchange
 from cincopa_sync.api.redact import Secret, redact
@@ -111,6 +113,9 @@ def normalize_base(url: str) -> str:
         raise InvalidInput(f"invalid API URL {shown}: {redact(str(exc))}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InvalidInput(f"the API URL must be an http(s) URL with a host, got {shown}")
+    problem = _host_problem(parsed.raw_host)
+    if problem:
+        raise InvalidInput(f"invalid API URL {shown}: {problem}")
     if parsed.query or parsed.fragment:
         raise InvalidInput(
             f"the API URL must not have a query string, got {shown} "
@@ -118,6 +123,22 @@ def normalize_base(url: str) -> str:
         )
     text = str(parsed)
     return text if text.endswith("/") else text + "/"
+
+
+def _host_problem(raw_host: bytes) -> str | None:
+    """Why a host name cannot be resolved (the resolver would raise UnicodeError at the
+    first call), or None. DNS: labels of 1 to 63 bytes, 253 in all."""
+    if b":" in raw_host:  # an IPv6 address
+        return None
+    name = raw_host.removesuffix(b".")
+    if len(name) > 253:
+        return "the host name is longer than 253 characters"
+    labels = name.split(b".")
+    if any(not label for label in labels):
+        return "the host name has an empty label (two dots in a row)"
+    if any(len(label) > 63 for label in labels):
+        return "the host name has a label longer than 63 characters"
+    return None
 
 
 def _shown_url(url: object) -> str:
@@ -174,10 +195,8 @@ class CincopaClient:
         self._wants_bodies = any(getattr(o, "wants_body", False) for o in observers)
         self.policy = policy or RetryPolicy.from_env()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
-        inner = transport or httpx.HTTPTransport(
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            )
+        inner = transport or DeadlineTransport(
+            httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         )
         self._http = httpx.Client(
             transport=_TokenTransport(inner, self._token),
@@ -285,8 +304,13 @@ class CincopaClient:
         response: httpx.Response | None = None
         failure: str | None = None
         try:
+            # The budget holds for the wait for a connection and, through
+            # DeadlineTransport, for every read of the answer: a server that trickles its
+            # answer cannot keep the call past its deadline.
+            if not self._slots.acquire(timeout=max(0.0, remaining)):
+                raise _Retryable("no connection was free within the budget", False)
             try:
-                with self._slots:
+                with budget(max(0.0, remaining)):
                     response = self._http.request(
                         method,
                         url,
@@ -312,6 +336,8 @@ class CincopaClient:
                 ) from None
             except httpx.RequestError as exc:  # e.g. a body that does not decode as announced
                 raise _Retryable(f"unreadable answer ({self._clean(exc)})", True) from None
+            finally:
+                self._slots.release()
             return self._check(endpoint, response, tuple(hidden.values()))
         except _Retryable as exc:
             failure = exc.reason

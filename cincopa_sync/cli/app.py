@@ -83,9 +83,12 @@ def _report_error(exc: CincopaSyncError, command: str | None) -> None:
         from cincopa_sync.cli.problems import annotate
 
         errors = [p for p in exc.problems if p.severity == "error"]
-        for problem in exc.problems:
+        shown, left_out = exc.shown()
+        for problem in shown:
             click.echo(str(problem), err=True)
-        annotate(exc.problems)
+        if left_out:
+            click.echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
+        annotate(shown)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
         not_done = f"; {_NOT_DONE[command]}" if command in _NOT_DONE else ""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 import click
@@ -18,6 +20,7 @@ from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
 from cincopa_sync.errors import InvalidInput
+from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.resources import demo_account_path
 
@@ -161,11 +164,11 @@ def connect(
         if use_emulator:
             from cincopa_sync.emulator import Emulator, serve
 
-            fresh = not (emulator_state and os.path.exists(emulator_state))
-            seed = str(demo_account_path()) if fresh else None
             try:
-                emulator = Emulator.from_files(seed_path=seed, state_path=emulator_state)
-            except (ValueError, OSError) as exc:  # a damaged or unreadable state file
+                emulator = _emulator(Emulator, emulator_state)
+            except LocalFileError as exc:
+                raise InvalidInput(f"--emulator-state {exc}") from None
+            except (ValueError, OSError) as exc:  # a damaged state file
                 raise InvalidInput(f"--emulator-state {emulator_state}: {exc}") from None
             server = stack.enter_context(serve(emulator))
             # A real token exported for other work is never sent, not even to loopback:
@@ -181,3 +184,21 @@ def connect(
 
 def connect_for(run: RunOptions) -> contextlib.AbstractContextManager[CincopaClient]:
     return connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism, run.http_log)
+
+
+# An emulator state larger than this is refused from its size (the demo is 20 KB; an
+# account of 100,000 assets about 40 MB).
+MAX_STATE_BYTES = 256 * 1024 * 1024
+
+
+def _emulator(emulator_class: Any, state: str | None) -> Any:
+    """The emulator of a run: the demo account, or the account saved in `state`, read as
+    any file a user hands the tool is (a regular file, under a cap)."""
+    if not (state and os.path.lexists(state)):
+        return emulator_class.from_files(seed_path=str(demo_account_path()), state_path=state)
+    data = json.loads(read_bounded(state, MAX_STATE_BYTES, "an emulator state"))
+    if not isinstance(data, dict):
+        raise ValueError("the top level must be a JSON object")
+    emulator = emulator_class(data)
+    emulator.state_path = Path(state)  # persisted there after each write
+    return emulator

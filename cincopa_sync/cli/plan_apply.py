@@ -29,6 +29,7 @@ from cincopa_sync.engine.apply import require_secrets
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
+from cincopa_sync.files import LocalFileError, append_text
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import plan_to_dict, render_json
@@ -110,10 +111,9 @@ def plan(
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:  # GitHub Actions shows it on the run's page
         try:
-            with open(summary_file, "a", encoding="utf-8") as handle:
-                handle.write(_render(the_plan, "markdown", run))
-        except OSError as exc:
-            raise InvalidInput(f"GITHUB_STEP_SUMMARY={summary_file}: {exc.strerror}") from None
+            append_text(summary_file, _render(the_plan, "markdown", run))
+        except LocalFileError as exc:
+            raise InvalidInput(f"GITHUB_STEP_SUMMARY={exc}") from None
     risky = the_plan.risky_deletes() and not allow_deletes
     if risky and fmt == "text":
         for warning in the_plan.risky_deletes():

@@ -22,7 +22,7 @@ from typing import Any
 from cincopa_sync import __version__
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.errors import InvalidInput, Location, Problem
-from cincopa_sync.files import write_atomic
+from cincopa_sync.files import read_bounded, write_atomic
 from cincopa_sync.manifest.interpolate import template_parts
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Change, FieldChange, Observed, Plan
@@ -32,6 +32,8 @@ FORMAT = "cincopa-sync saved plan"
 FORMAT_VERSION = 2
 FROM_ENVIRONMENT = "environment"
 FROM_LIVE = "live"  # the key of a live object being deleted, found again by its digest
+# A saved plan larger than this is refused from its size (see docs/reliability.md).
+MAX_PLAN_BYTES = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -170,10 +172,9 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
 def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
     """The saved plan, or InvalidInput (exit 3) for a damaged or unknown file."""
     where = os.fspath(path)
+    data = read_bounded(where, MAX_PLAN_BYTES, "a saved plan")
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InvalidInput(f"{where}: cannot read the saved plan: {exc.strerror}") from None
+        document = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput(f"{where}: not a saved plan (damaged: not JSON)") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:

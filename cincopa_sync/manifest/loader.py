@@ -16,6 +16,7 @@ import stat
 from collections.abc import Mapping, Sequence
 
 from cincopa_sync.errors import InvalidInput, Location, Problem
+from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest import yamlload
 from cincopa_sync.manifest.interpolate import interpolate
@@ -215,34 +216,11 @@ def _walk(top: str, problems: list[Problem], skipped: list[str]) -> list[str]:
 
 
 def _read(file: ManifestFile, problems: list[Problem]) -> bytes | None:
-    where = Location(file.display, 1, 1)
     try:
-        st = os.stat(file.path)
-        if not stat.S_ISREG(st.st_mode):
-            # A FIFO or device would block or never end: refuse before opening.
-            problems.append(Problem(where, "not a regular file"))
-            return None
-        if st.st_size > yamlload.MAX_FILE_BYTES:
-            problems.append(Problem(where, _too_large()))
-            return None
-        with open(file.path, "rb") as fh:
-            # Sized by the stat: read(cap) would allocate the whole cap up front.
-            data = fh.read(st.st_size + 1)
-            if len(data) > st.st_size:  # it grew after the stat: read on, to the cap
-                data += fh.read(max(0, yamlload.MAX_FILE_BYTES + 1 - len(data)))
-    except OSError as exc:
-        problems.append(Problem(where, f"cannot read: {exc.strerror or exc}"))
+        return read_bounded(file.path, yamlload.MAX_FILE_BYTES, "a manifest")
+    except LocalFileError as exc:
+        problems.append(Problem(Location(file.display, 1, 1), exc.reason))
         return None
-    if len(data) > yamlload.MAX_FILE_BYTES:
-        problems.append(Problem(where, _too_large()))
-        return None
-    return data
-
-
-def _too_large() -> str:
-    cap = yamlload.MAX_FILE_BYTES
-    shown = f"{cap // (1024 * 1024)} MiB" if cap >= 1024 * 1024 else f"{cap} bytes"
-    return f"file is larger than the {shown} limit for a manifest"
 
 
 def _entries_holding(doc: Document, broken: list[tuple[object, object]]) -> Skip:

@@ -129,16 +129,16 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
     kind = error.validator
     value = error.instance
     if kind == "additionalProperties" and error.validator_value is False:
-        known = list(error.schema.get("properties", {}))
+        known = tuple(error.schema.get("properties", {}))
         problems = []
         for extra in _extra_keys(value, error.schema):
             if path:
                 message = f"unknown key '{extra}' in {name}"
             else:
                 message = f"unknown top-level key '{extra}'"
-            close = difflib.get_close_matches(extra, known, n=1)
+            close = _closest(extra, known)
             if close:
-                message += f" (did you mean '{close[0]}'?)"
+                message += f" (did you mean '{close}'?)"
             problems.append(Problem(position_of(doc, (*path, extra), key=True), message))
         return problems
     location = position_of(doc, path)
@@ -198,6 +198,36 @@ def _no_path(value: object) -> object:
     scheme, sep, rest = value.rpartition("://")
     head = f"{scheme}{sep}{rest.split('/', 1)[0]}"
     return head + "/…" if len(head) < len(value) else value
+
+
+_CUTOFF = 0.6  # difflib's default: how alike a suggestion must be
+
+
+@lru_cache(maxsize=4096)
+def _closest(key: str, known: tuple[str, ...]) -> str | None:
+    """The known key an unknown one most likely meant, as difflib.get_close_matches finds
+    it; cached (one typo repeated in 100,000 entries is one question), and the known keys
+    that cannot reach the cutoff are dropped first, in C, so that 100,000 different
+    unknown keys cost 100,000 cheap checks rather than 100,000 difflib comparisons."""
+    alphabet = dict.fromkeys(map(ord, key))
+    candidates = [k for k, theirs in _alphabets(known) if _may_match(key, alphabet, k, theirs)]
+    if not candidates:
+        return None
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=_CUTOFF)
+    return close[0] if close else None
+
+
+@lru_cache(maxsize=64)
+def _alphabets(known: tuple[str, ...]) -> tuple[tuple[str, dict[int, None]], ...]:
+    return tuple((k, dict.fromkeys(map(ord, k))) for k in known)
+
+
+def _may_match(a: str, a_chars: dict[int, None], b: str, b_chars: dict[int, None]) -> bool:
+    """False when difflib's ratio of a and b is surely under the cutoff: the characters
+    two strings can match are at most those of each that occur in the other."""
+    in_b = len(a) - len(a.translate(b_chars))
+    in_a = len(b) - len(b.translate(a_chars))
+    return 2 * min(in_a, in_b) >= _CUTOFF * (len(a) + len(b))
 
 
 def _wanted(types: list[str]) -> str:

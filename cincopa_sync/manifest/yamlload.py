@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from sys import intern
 
 import yaml
@@ -54,7 +55,9 @@ def unpack(packed: int) -> tuple[int, int]:
 class PosDict(dict):
     """A mapping that knows where it, each key and each value stand in the file."""
 
-    __slots__ = ("pos", "spots")
+    # `key_index` (key -> its place in `spots`) is built on the first lookup only: positions
+    # are looked up on error paths and for a few values, so most mappings never need one.
+    __slots__ = ("key_index", "pos", "spots")
 
     def key_spot(self, key: str) -> int:
         return self.spots[2 * _index_of(self, key)]
@@ -70,11 +73,20 @@ class PosList(list):
 
 
 def _index_of(mapping: PosDict, key: str) -> int:
-    # Only on error paths: a linear scan keeps the per-mapping storage to one list.
-    for i, k in enumerate(mapping):
-        if k == key:
-            return i
-    raise KeyError(key)
+    """The place of `key` in insertion order, in O(1): a lookup per unknown key or per
+    setting must not scan the mapping (40,000 unknown keys took a minute that way)."""
+    try:
+        index = mapping.key_index
+    except AttributeError:
+        index = mapping.key_index = {}
+    missing = len(mapping) - len(index)
+    if missing:  # keys added since the index was built (the parser reports duplicates
+        # while it still fills the mapping); keys are never removed, so they are the last
+        start = len(index)
+        added = list(islice(reversed(mapping), missing))
+        for offset, name in enumerate(reversed(added)):
+            index[name] = start + offset
+    return index[key]
 
 
 @dataclass(slots=True)

@@ -10,9 +10,10 @@ import pytest
 import yaml
 from support import EXAMPLES
 
+from cincopa_sync import files
 from cincopa_sync.errors import InvalidInput, Location
 from cincopa_sync.kinds.asset import AssetSpec
-from cincopa_sync.manifest import load_manifests, loader, yamlload
+from cincopa_sync.manifest import load_manifests, yamlload
 
 DESIGN_EXAMPLE = """\
 version: 1
@@ -215,13 +216,16 @@ def test_a_fifo_is_not_opened(parser: str, tmp_path: Path, problems_of) -> None:
 def test_an_unreadable_file_is_a_problem_not_a_traceback(
     parser: str, write, problems_of, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Tests may run as root, which reads a chmod 000 file: make open() fail instead.
+    # Tests may run as root, which reads a chmod 000 file: make opening it fail instead.
     path = write("secret.yaml", "assets: []\n")
+    real_open = os.open
 
-    def refuse(file: str, *args: object, **kwargs: object) -> object:
-        raise PermissionError(13, "Permission denied", file)
+    def refuse(file: str, *args: object, **kwargs: object) -> int:
+        if os.fspath(file) == os.fspath(path):
+            raise PermissionError(13, "Permission denied", file)
+        return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(loader, "open", refuse, raising=False)
+    monkeypatch.setattr(files.os, "open", refuse)
     assert problems_of([path]) == [f"{path}:1:1: cannot read: Permission denied"]
 
 
@@ -231,10 +235,13 @@ def test_the_size_cap_is_checked_before_reading(
     path = write("big.yaml", "assets:\n" + "  - rid: A1\n" * 20)
     monkeypatch.setattr(yamlload, "MAX_FILE_BYTES", 100)
 
-    def never(*_args: object, **_kwargs: object) -> object:
-        raise AssertionError("a file over the cap must not be opened")
+    real_open = os.open
 
-    monkeypatch.setattr(loader, "open", never, raising=False)
+    def never(file: str, *args: object, **kwargs: object) -> int:
+        assert os.fspath(file) != os.fspath(path), "a file over the cap must not be opened"
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(files.os, "open", never)
     assert problems_of([path]) == [
         f"{path}:1:1: file is larger than the 100 bytes limit for a manifest"
     ]

@@ -15,9 +15,10 @@ from click.testing import Result
 from reliability_helpers import Served
 from support import REPO
 
+from cincopa_sync import files
 from cincopa_sync.engine.export import MAX_EXPORT_FILE_BYTES
 from cincopa_sync.kinds import get
-from cincopa_sync.manifest import loader, yamlload
+from cincopa_sync.manifest import yamlload
 
 
 def billion_laughs(path: Path) -> Path:
@@ -116,12 +117,15 @@ def test_an_unreadable_file(
 ) -> None:
     path = tmp_path / "secret.yaml"
     path.write_text("assets: []\n", encoding="utf-8")
-    if os.geteuid() == 0:  # root reads a chmod 000 file: make open() fail as it would
+    if os.geteuid() == 0:  # root reads a chmod 000 file: make opening it fail as it would
+        real_open = os.open
 
-        def refuse(file: str, *args: object, **kwargs: object) -> object:
-            raise PermissionError(13, "Permission denied", file)
+        def refuse(file: str, *args: object, **kwargs: object) -> int:
+            if os.fspath(file) == str(path):
+                raise PermissionError(13, "Permission denied", file)
+            return real_open(file, *args, **kwargs)
 
-        monkeypatch.setattr(loader, "open", refuse, raising=False)
+        monkeypatch.setattr(files.os, "open", refuse)
     else:
         path.chmod(0)
     result = run("plan", path, *served.args, env=served.env)
