@@ -35,6 +35,7 @@ def schema_path(name: str) -> Path:
 SCHEMAS = {
     "manifest": "the manifest files",
     "plan": "plan --format json",
+    "apply-report": "apply --report FILE",
 }
 
 

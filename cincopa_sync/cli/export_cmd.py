@@ -98,7 +98,8 @@ def export(
     help="Write it to FILE (e.g. schemas/manifest.schema.json) instead of stdout.",
 )
 def schema(name: str, out: Path | None) -> int:
-    """Print or write a JSON Schema: manifest (default), plan (plan --format json).
+    """Print or write a JSON Schema: manifest (default), plan (plan --format json),
+    apply-report (apply --report FILE).
 
     Commit the manifest schema next to your manifests and point their
     `# yaml-language-server: $schema=` line at it, relative to each file.

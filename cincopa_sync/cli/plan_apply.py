@@ -16,6 +16,7 @@ import click
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.apply_report import ReportSink, outcome_line, report_option, reporting
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
     RunOptions,
@@ -25,6 +26,7 @@ from cincopa_sync.cli.options import (
     run_options,
 )
 from cincopa_sync.cli.problems import annotate, echo_warnings
+from cincopa_sync.cli.progress import ticking
 from cincopa_sync.engine.apply import require_secrets
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
@@ -49,7 +51,8 @@ def planning(
     desired = load_desired(paths)
     with connect_for(run) as client:
         progress("Reading the live account...")
-        live = read_live(client, desired, parallelism=run.parallelism)
+        with ticking(client, "reading the live account"):
+            live = read_live(client, desired, parallelism=run.parallelism)
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
         plan = plan.targeted(run.targets)
         annotate(plan.all_warnings())
@@ -158,12 +161,14 @@ def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
     "--auto-approve", is_flag=True, help="Apply without asking (needed with no terminal)."
 )
 @allow_deletes_option
+@report_option
 @run_options
 def apply(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
     allow_deletes: bool,
+    report_file: str | None,
     run: RunOptions,
 ) -> int:
     """Plan, show the plan, confirm, then make exactly the plan's calls.
@@ -171,21 +176,35 @@ def apply(
     With --plan FILE: no manifests and no prompt (the saved plan was the review); the
     objects it touches are read again first, and it is refused if any of them moved.
     """
+    with reporting(report_file) as sink:
+        sink.exit_code = _apply_command(paths, plan_file, auto_approve, allow_deletes, run, sink)
+        return sink.exit_code
+
+
+def _apply_command(
+    paths: tuple[str, ...],
+    plan_file: str | None,
+    auto_approve: bool,
+    allow_deletes: bool,
+    run: RunOptions,
+    sink: ReportSink,
+) -> int:
     if bool(paths) == bool(plan_file):
         raise click.UsageError("give manifest PATHS, or --plan FILE, not both")
     if plan_file:
-        return _apply_saved(plan_file, allow_deletes, run)
+        return _apply_saved(plan_file, allow_deletes, run, sink)
     with planning(paths, run) as (client, _, the_plan):
+        sink.plan = the_plan
         click.echo(render_text(the_plan, color=run.color), nl=False)
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
         require_secrets(the_plan)  # before the question: the answer could not be used
         _confirm(auto_approve, len(the_plan.changes))
-        return _apply(client, the_plan, run)
+        return _apply(client, the_plan, run, sink)
 
 
-def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
+def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions, sink: ReportSink) -> int:
     setup_logging(verbose=run.verbose, debug=run.debug)
     saved = read_saved_plan(plan_file)
     if saved.api_identity != run.api_identity:
@@ -194,28 +213,45 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions) -> int:
             f"not {run.api_identity}: plan again against this API"
         )
     targeted = saved.plan.targeted(run.targets)
+    sink.plan = targeted
     _check_deletes(targeted, allow_deletes or saved.allow_deletes)
     if targeted.empty:
         click.echo(render_text(targeted, color=run.color), nl=False)
         return 0
     with connect_for(run) as client:
         progress("Checking that the account has not moved since the plan...")
-        the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
+        with ticking(client, "checking that the account has not moved since the plan"):
+            the_plan = stale_objects(
+                client, replace(saved, plan=targeted), parallelism=run.parallelism
+            )
         click.echo(render_text(the_plan, color=run.color), nl=False)
-        return _apply(client, the_plan, run)
+        return _apply(client, the_plan, run, sink)
 
 
-def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions) -> int:
+def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, sink: ReportSink) -> int:
     from cincopa_sync.engine.apply import apply_plan, check_permissions
 
     # Every secret the writes carry is masked in whatever is printed or logged from here
     # (a saved plan's come from the environment only now).
     register_secrets(*(v for c in the_plan.calls() for k, v in c.params if k in c.secret))
     check_permissions(client, the_plan)
-    with interruptible() as stop:
+    total, done = len(the_plan.changes), [0]
+
+    def doing() -> str:
+        if done[0] < total:
+            return f"applying: {done[0]:,} of {total:,} changes done"
+        return "reading the changes back to verify them"
+
+    with interruptible() as stop, ticking(client, doing) as ticker:
+
+        def on_outcome(outcome: Any) -> None:  # one flushed line per change, as it ends
+            done[0] += 1
+            ticker.line(outcome_line(done[0], total, outcome))
+
         report = apply_plan(
-            client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=_on_outcome
+            client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=on_outcome
         )
+    sink.report = report
     click.echo(render_report(report), nl=False)
     return report.exit_code
 
@@ -236,11 +272,6 @@ def _confirm(auto_approve: bool, count: int) -> None:
     )
     if answer.strip() != "yes":
         raise Refused("apply cancelled: nothing was written")
-
-
-def _on_outcome(outcome: Any) -> None:
-    if sys.stderr.isatty():
-        click.echo(f"{outcome.status}: {outcome.change.address}", err=True)
 
 
 @contextlib.contextmanager

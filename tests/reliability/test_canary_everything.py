@@ -125,6 +125,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
 
     def cli(*args: object, env: dict[str, str] | None = None, expect: int | None = None) -> Result:
         logged = ["--http-log", http_log] if args[0] != "validate" else []
+        if args[0] == "apply":  # every apply writes its report, whatever the outcome
+            logged += ["--report", work / f"report{len(outputs)}.json"]
         result = run(*args, *logged, env={**base_env, **(env or {})})
         outputs.append((" ".join(map(str, args)), result))
         if expect is not None:
@@ -228,6 +230,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert leaks == [], leaks
     assert [t for t in records.texts if NEEDLE in t] == []
     assert any("HTTP Request: POST" in t and "webhook.set_slack" in t for t in records.texts)
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in work.glob("report*.json")]
+    assert len(reports) > 10 and any(r["summary"]["failed"] for r in reports)
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(written) > 12  # manifests, plans, a step summary, the exports
     assert [str(p) for p in written if NEEDLE.encode() in p.read_bytes()] == []
