@@ -120,16 +120,17 @@ class Plan:
         """Only the changes whose address matches one of the patterns (`*` globs allowed);
         it counts what it left out, warns of each pattern that matched nothing, and keeps
         only the notes about changes it kept."""
-        patterns = [p for p in patterns if p not in self.targets]
+        patterns = list(patterns)
         if not patterns:
             return self
-        targets = (*self.targets, *patterns)
-        kept = tuple(c for c in self.changes if any(fnmatchcase(c.address, p) for p in targets))
+        targets = (*self.targets, *(p for p in patterns if p not in self.targets))
+        kept = tuple(c for c in self.changes if any(fnmatchcase(c.address, p) for p in patterns))
         addresses = {c.address for c in kept}
         warnings = list(self.warnings)
         for pattern in patterns:
-            if not any(fnmatchcase(c.address, pattern) for c in self.changes):
-                warnings.append(as_warning(_no_match(pattern, self.changes)))
+            warning = as_warning(_no_match(pattern, self.changes))
+            if warning not in warnings and not any(fnmatchcase(c.address, pattern) for c in kept):
+                warnings.append(warning)
         about = self.note_about or tuple(() for _ in self.notes)
         notes = [
             (n, a) for n, a in zip(self.notes, about, strict=True) if not a or addresses & set(a)

@@ -3,7 +3,12 @@
 `app` holds the group and the exit-code mapping; each other module adds commands.
 """
 
-from cincopa_sync.cli import basic, export_cmd, plan_apply  # noqa: F401 - they register commands
+from cincopa_sync.cli import (  # noqa: F401 - they register commands
+    basic,
+    export_cmd,
+    plan_apply,
+    show_cmd,
+)
 from cincopa_sync.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -121,6 +121,13 @@ def write_saved_plan(
         "notes": list(plan.notes),
         "unmanaged": dict(plan.unmanaged),
         "live_counts": dict(plan.live_counts),
+        # for `show` (the plan as it was reviewed): what plan warned of, what --target cut
+        "warnings": [
+            {"location": str(w.location) if w.location else None, "message": w.message}
+            for w in plan.warnings
+        ],
+        "targets": list(plan.targets),
+        "left_out": plan.left_out,
     }
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False)
     document = {"checksum": hashlib.sha256(text.encode()).hexdigest(), **body}
@@ -195,6 +202,12 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
             unmanaged=tuple(sorted(document["unmanaged"].items())),
             notes=tuple(document["notes"]),
             live_counts=tuple(sorted(document["live_counts"].items())),
+            warnings=tuple(
+                Problem(_location(w["location"]), w["message"], "warning")
+                for w in document.get("warnings", [])
+            ),
+            targets=tuple(document.get("targets", ())),
+            left_out=int(document.get("left_out", 0)),
         )
         return SavedPlan(
             api_identity=document["api"],
