@@ -68,6 +68,10 @@ class Change:
     # Whether the first call creates something (retried only after a read says it is absent).
     creates: bool = False
     observed: tuple[Observed, ...] = ()
+    # In a plan scoped to a pull request (plan --base): "change" when the pull request asks
+    # for it, "drift" when the base branch's plan makes the identical change (the account
+    # already differs from the base); None otherwise.
+    origin: str | None = None
 
     @property
     def sort_key(self) -> tuple:
@@ -104,6 +108,9 @@ class Plan:
     note_about: tuple[tuple[str, ...], ...] = ()
     targets: tuple[str, ...] = ()  # the --target patterns this plan was cut to
     left_out: int = 0  # changes --target left out
+    # plan --base: the addresses the base branch's plan changes and this plan leaves alone
+    # (the pull request accepts the account's current values); None: not scoped.
+    drift_adopted: tuple[str, ...] | None = None
 
     @property
     def empty(self) -> bool:

@@ -17,6 +17,7 @@ from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
 from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.apply_report import ReportSink, outcome_line, report_option, reporting
+from cincopa_sync.cli.base_scope import Base, base_option_help
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
     RunOptions,
@@ -25,7 +26,7 @@ from cincopa_sync.cli.options import (
     progress,
     run_options,
 )
-from cincopa_sync.cli.problems import annotate, echo_warnings
+from cincopa_sync.cli.problems import annotate, echo_warnings, github_linker
 from cincopa_sync.cli.progress import ticking
 from cincopa_sync.engine.apply import require_secrets
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
@@ -35,25 +36,32 @@ from cincopa_sync.files import LocalFileError, append_text
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import plan_to_dict, render_json
+from cincopa_sync.render.markdown import render_markdown, render_problems_markdown
 from cincopa_sync.render.report import render_report
 from cincopa_sync.render.text import render_text
 
 
 @contextlib.contextmanager
 def planning(
-    paths: tuple[str, ...], run: RunOptions
+    paths: tuple[str, ...], run: RunOptions, base_dir: str | None = None
 ) -> Iterator[tuple[CincopaClient, DesiredState, Plan]]:
-    """Load (bad manifests fail before any network call), connect, read, plan."""
+    """Load (bad manifests fail before any network call), connect, read, plan; with
+    `base_dir`, the base branch's manifests too, planned against the same read."""
     from cincopa_sync.engine.diff import PlanOptions, make_plan_for
     from cincopa_sync.engine.read import read_live
 
     setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths)
+    base = Base.load(paths, base_dir) if base_dir else None
     with connect_for(run) as client:
         progress("Reading the live account...")
         with ticking(client, "reading the live account"):
-            live = read_live(client, desired, parallelism=run.parallelism)
-        plan = make_plan_for(desired, live, PlanOptions(resend_secrets=run.resend_secrets))
+            wanted = base.reading(desired) if base else desired
+            live = read_live(client, wanted, parallelism=run.parallelism)
+        options = PlanOptions(resend_secrets=run.resend_secrets)
+        plan = make_plan_for(desired, live, options)
+        if base:
+            plan = base.scope(plan, live, options)
         plan = plan.targeted(run.targets)
         annotate(plan.all_warnings())
         yield client, desired, plan
@@ -85,6 +93,13 @@ allow_deletes_option = click.option(
 @click.option(
     "--detailed-exitcode", is_flag=True, help="Exit 2 when there are changes, 0 when none."
 )
+@click.option(
+    "--base",
+    "base_dir",
+    metavar="DIR",
+    type=click.Path(file_okay=False),
+    help=base_option_help,
+)
 @allow_deletes_option
 @run_options
 def plan(
@@ -92,13 +107,21 @@ def plan(
     fmt: str,
     out: str | None,
     detailed_exitcode: bool,
+    base_dir: str | None,
     allow_deletes: bool,
     run: RunOptions,
 ) -> int:
     """Show the API calls that would bring the account to the manifests. Writes nothing
     to the account."""
-    with planning(paths, run) as (_, desired, the_plan):
-        pass
+    try:
+        with planning(paths, run, base_dir) as (_, desired, the_plan):
+            pass
+    except InvalidInput as exc:
+        if fmt == "markdown":  # the pull request still gets a comment: what to fix, where
+            text = render_problems_markdown(exc.problems, link=github_linker())
+            click.echo(text, nl=False)
+            _step_summary(text)
+        raise
     if out:
         write_saved_plan(
             out,
@@ -111,12 +134,8 @@ def plan(
     click.echo(_render(the_plan, fmt, run), nl=False)
     if fmt != "text":  # the text rendering has them; json and markdown go to files
         echo_warnings(the_plan.warnings)
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_file:  # GitHub Actions shows it on the run's page
-        try:
-            append_text(summary_file, _render(the_plan, "markdown", run))
-        except LocalFileError as exc:
-            raise InvalidInput(f"GITHUB_STEP_SUMMARY={exc}") from None
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        _step_summary(_render(the_plan, "markdown", run))
     risky = the_plan.risky_deletes() and not allow_deletes
     if risky and fmt == "text":
         for warning in the_plan.risky_deletes():
@@ -126,6 +145,17 @@ def plan(
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
+
+
+def _step_summary(markdown: str) -> None:
+    """Append to the job summary GitHub Actions shows on the run's page, when it is set."""
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not summary_file:
+        return
+    try:
+        append_text(summary_file, markdown)
+    except LocalFileError as exc:
+        raise InvalidInput(f"GITHUB_STEP_SUMMARY={exc}") from None
 
 
 def _saved_hint(out: str, risky: bool) -> str:
@@ -143,9 +173,7 @@ def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
     if fmt == "json":
         return render_json(the_plan)
     if fmt == "markdown":
-        from cincopa_sync.render.markdown import render_markdown
-
-        return render_markdown(the_plan)
+        return render_markdown(the_plan, link=github_linker())
     return render_text(the_plan, color=run.color)
 
 

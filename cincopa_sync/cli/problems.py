@@ -9,11 +9,12 @@ no secret: a problem names a secret's variable or shows it masked, never its val
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from urllib.parse import quote
 
 import click
 
-from cincopa_sync.errors import Problem
+from cincopa_sync.errors import Location, Problem
 from cincopa_sync.plan import warning_text
 
 GITHUB_ACTIONS_ENV = "GITHUB_ACTIONS"
@@ -61,3 +62,23 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_linker() -> Callable[[Location], str | None] | None:
+    """Links to the reviewed files, `{server}/{repository}/blob/{sha}/{path}#L{line}`,
+    when GITHUB_SERVER_URL, GITHUB_REPOSITORY and GITHUB_SHA are set (GitHub Actions sets
+    them; on a pull request the sha is the merge commit, whose files are those planned)."""
+    server, repository, sha = (
+        os.environ.get(name, "").strip()
+        for name in ("GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA")
+    )
+    if not (server and repository and sha):
+        return None
+
+    def link(location: Location) -> str | None:
+        path = _repo_path(location.file)
+        if os.path.isabs(path) or path.split("/", 1)[0] == "..":
+            return None  # not a file of the repository
+        return f"{server.rstrip('/')}/{repository}/blob/{sha}/{quote(path)}#L{location.line}"
+
+    return link

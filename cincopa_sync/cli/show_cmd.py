@@ -7,6 +7,7 @@ import click
 from cincopa_sync.cli.app import cli
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import common_options, use_color
+from cincopa_sync.cli.problems import github_linker
 from cincopa_sync.engine.planfile import read_saved_plan
 from cincopa_sync.render.json_format import render_json
 from cincopa_sync.render.markdown import render_markdown
@@ -33,7 +34,7 @@ def show(plan_file: str, fmt: str, no_color: bool, verbose: bool, debug: bool) -
     if fmt == "json":
         click.echo(render_json(plan), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown(plan), nl=False)
+        click.echo(render_markdown(plan, link=github_linker()), nl=False)
     else:
         allowance = "; it allows deletes over the safety threshold" if saved.allow_deletes else ""
         click.echo(f"Saved plan {plan_file}, made against {saved.api_identity}{allowance}.")

@@ -128,6 +128,7 @@ def write_saved_plan(
         ],
         "targets": list(plan.targets),
         "left_out": plan.left_out,
+        "drift_adopted": list(plan.drift_adopted) if plan.drift_adopted is not None else None,
     }
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False)
     document = {"checksum": hashlib.sha256(text.encode()).hexdigest(), **body}
@@ -170,6 +171,7 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
             {"kind": o.kind, "key": _scrub(o.key, refs), "fields": _scrub(o.fields, refs)}
             for o in change.observed
         ],
+        "origin": change.origin,
     }
 
 
@@ -208,6 +210,7 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
             ),
             targets=tuple(document.get("targets", ())),
             left_out=int(document.get("left_out", 0)),
+            drift_adopted=_optional_tuple(document.get("drift_adopted")),
         )
         return SavedPlan(
             api_identity=document["api"],
@@ -232,6 +235,10 @@ def _unscrub(value: Any) -> Any:
             return {k: _unscrub(v) for k, v in value["dict"].items()}
         raise ValueError("unknown value")
     return value
+
+
+def _optional_tuple(items: list[str] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(items)
 
 
 def _location(text: str | None) -> Location | None:
@@ -260,4 +267,5 @@ def _change_in(data: Mapping[str, Any]) -> Change:
         observed=tuple(
             Observed(o["kind"], _unscrub(o["key"]), _unscrub(o["fields"])) for o in data["observed"]
         ),
+        origin=data.get("origin"),
     )

@@ -142,7 +142,7 @@ class PortalKind(Kind):
         live = PortalLive(self.reread(reader, ()))
         # Names a plan would create or rename to must be free, which only portal.check can
         # tell (another account may own one).
-        names = sorted(s.subdomain for s in specs if s.subdomain not in live.objects)
+        names = sorted({s.subdomain for s in specs if s.subdomain not in live.objects})
         answers = reader.map(lambda name: reader.client.call(ep.portal_check(name)), names)
         live.checks = dict(zip(names, answers, strict=True))
         return live

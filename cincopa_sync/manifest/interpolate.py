@@ -86,7 +86,9 @@ def interpolate(
     for container, key, spot in doc.dollars:
         value = container[key]  # type: ignore[index]
         bare = _BARE.search(value)
-        if bare:
+        # A secret that is nothing but `$NAME` is an error of its own, which says so.
+        said = (id(container), key) in send_only and _BARE.fullmatch(value)
+        if bare and not said:
             name = bare.group(1)
             doc.warnings.append(
                 Problem(

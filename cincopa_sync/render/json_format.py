@@ -40,6 +40,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "fields": [_field(f) for f in change.fields],
         "calls": [{"endpoint": c.endpoint, "params": c.shown()} for c in change.calls],
         "notes": list(change.notes),
+        "origin": change.origin,
     }
 
 
@@ -52,6 +53,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "notes": list(plan.notes),
         "warnings": plan.warning_lines(),
         "targets": _targets(plan),
+        "drift_adopted": list(plan.drift_adopted) if plan.drift_adopted is not None else None,
     }
 
 

@@ -29,6 +29,12 @@ def _typo_manifest(tmp_path: Path) -> tuple[Path, str]:
     return manifests, f"{hooks}:3:23: unknown webhook event 'gallery.creatd'"
 
 
+def _located_markdown(warning: str) -> str:
+    """A warning as markdown shows it: the place in a code span (a link on GitHub)."""
+    where, message = warning.split(": ", 1)
+    return f"`{where}`: {message}"
+
+
 def test_a_manifest_warning_is_in_text_json_and_markdown(
     run: Callable[..., Result], served: Served, tmp_path: Path
 ) -> None:
@@ -41,8 +47,9 @@ def test_a_manifest_warning_is_in_text_json_and_markdown(
     document = json.loads(outputs["json"].stdout)
     assert document["warnings"] == [warning + " (did you mean 'gallery.created'?)"]
     assert f"Warning: {warning}" in outputs["text"].stdout
-    # Markdown escapes what it quotes: compare without the backslashes.
-    assert warning in outputs["markdown"].stdout.replace("\\", "")
+    # In a GitHub alert block; markdown escapes what it quotes: compare without them.
+    markdown = outputs["markdown"].stdout.replace("\\", "")
+    assert f"> [!WARNING]\n> {_located_markdown(warning)} (did you mean" in markdown
     # json and markdown go to files in CI: the warning is on stderr too, said once.
     assert outputs["json"].stderr.count("gallery.creatd") == 1
     assert outputs["text"].stderr.count("gallery.creatd") == 0
