@@ -199,7 +199,8 @@ def run(
     log: str | os.PathLike[str] | None = None,
     uploads: UploadRules | None = None,
 ) -> None:
-    """Serves until KeyboardInterrupt (then closes and returns).
+    """Serves until KeyboardInterrupt (then closes and raises it again, so the caller can
+    exit as interrupted).
 
     `announce` gets exactly one line: the base URL and the token names. Bad arguments
     (a bad fault spec, an unreadable seed) raise ValueError/OSError before serving.
@@ -215,11 +216,8 @@ def run(
         record_calls=False,
         uploads=uploads,
     )
-    with serve(emulator, host, port) as server:
-        try:
-            names = ", ".join(emulator.token_names)
-            announce(f"Cincopa API emulator serving {server.base_url} (tokens: {names})")
-            while server.is_alive():
-                server._thread.join(timeout=1.0)
-        except KeyboardInterrupt:
-            return
+    with serve(emulator, host, port) as server:  # closed on the way out, Ctrl-C included
+        names = ", ".join(emulator.token_names)
+        announce(f"Cincopa API emulator serving {server.base_url} (tokens: {names})")
+        while server.is_alive():
+            server._thread.join(timeout=1.0)
