@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from click.testing import Result
-from support import EXAMPLES, Served
+from support import EXAMPLES, Served, serving
 
 NO_CHANGES = "No changes. The account matches the manifests."
 KEY_NOTE = "security keys cannot be read back"
@@ -107,3 +107,29 @@ def test_a_targeted_plan_counts_the_rest_and_notes_keys_only_when_it_sends_one(
     assert slack.exit_code == 0, slack.stderr
     assert "+ webhook.https://hooks.slack.com/" in slack.stdout
     assert KEY_NOTE not in slack.stdout  # a Slack hook has no key
+
+
+def test_a_risky_saved_plan_says_how_to_allow_it_and_the_allowance_is_recorded(
+    run: Callable[..., Result], demo_seed: dict, tmp_path: Path
+) -> None:
+    """9 of 10 portals pruned: the hint after --out must not suggest an apply that refuses."""
+    seed = json.loads(json.dumps(demo_seed))
+    seed["portals"] += [{"subdomain": f"promo-{i}", "name": "p"} for i in range(7)]
+    manifest = tmp_path / "portals.yaml"
+    manifest.write_text("portals:\n  - subdomain: acme-videos\nprune:\n  portals: true\n")
+    saved = tmp_path / "risky.json"
+    with serving(seed) as served:
+        planned = run("plan", manifest, "--out", saved, *served.args, env=served.env)
+        assert planned.exit_code == 0, planned.stderr
+        assert "deletes 9 of 10 live portals" in planned.stdout
+        assert f"apply it with `cincopa-sync apply --plan {saved}`" not in planned.stderr
+        assert "refuses it (exit 4)" in planned.stderr and "--allow-deletes" in planned.stderr
+        refused = run("apply", "--plan", saved, *served.args, env=served.env)
+        assert refused.exit_code == 4 and served.writes() == []
+
+        allowed = run("plan", manifest, "--out", saved, "--allow-deletes", *served.args,
+                      env=served.env)  # fmt: skip
+        assert f"apply it with `cincopa-sync apply --plan {saved}`" in allowed.stderr
+        applied = run("apply", "--plan", saved, *served.args, env=served.env)
+        assert applied.exit_code == 0, applied.stdout + applied.stderr
+        assert len(served.writes()) == 9

@@ -124,7 +124,7 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     http_log = work / "http.jsonl"  # every command that calls the API appends to it
 
     def cli(*args: object, env: dict[str, str] | None = None, expect: int | None = None) -> Result:
-        logged = ["--http-log", http_log] if args[0] != "validate" else []
+        logged = ["--http-log", http_log] if args[0] not in ("validate", "show") else []
         if args[0] == "apply":  # every apply writes its report, whatever the outcome
             logged += ["--report", work / f"report{len(outputs)}.json"]
         result = run(*args, *logged, env={**base_env, **(env or {})})
@@ -156,6 +156,35 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert SLACK in hooks
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     assert hooks["https://hooks.example.com/new"]["security_key_sha256"] == digest
+
+    # -- the review outputs: a saved plan shown, a pull-request plan, workflow commands,
+    # the invalid-manifest comment (a Slack URL from the environment that is not https)
+    account.fresh()
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/videos",
+        "GITHUB_SHA": "abc123",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    saved = work / "review-plan.json"
+    cli(*plan_args, "--base", work, "--out", saved, "--format", "markdown", env=github, expect=0)
+    for fmt in ("text", "json", "markdown"):
+        cli("show", saved, "--format", fmt, env=github, expect=0)
+    cli(*plan_args, "--target", "nothing.*", "--format", "json", env=github, expect=0)
+    bad = work / "bad"
+    bad.mkdir()
+    (bad / "hooks.yaml").write_text(
+        "webhooks:\n  - url: ${SLACK_WEBHOOK_URL}\n    type: slack\n    events: asset.*\n"
+        "  - url: https://hooks.example.com/k\n    events: [asset.*]\n"
+        "    security_key: ${CINCOPA_HOOK_KEY}x\n",
+        encoding="utf-8",
+    )
+    http_slack = SLACK.replace("https://", "http://")
+    for fmt in ("text", "markdown"):
+        cli("plan", bad, "--format", fmt, *account.args, "--debug",
+            env={**github, "SLACK_WEBHOOK_URL": http_slack}, expect=3)  # fmt: skip
+    cli("validate", bad, env={**github, "SLACK_WEBHOOK_URL": http_slack}, expect=3)
 
     # -- every failure path, with --debug (the most that is ever shown) --------------------
     # each fault kind on the calls that carry the key and the Slack URL (and on others)
