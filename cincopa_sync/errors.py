@@ -9,6 +9,8 @@
         +-- TransientApiError   429, 5xx, timeout or connection fault, retries used up
         +-- OutcomeUnknown      a write was sent and its answer lost: it may have acted
         +-- UnstableRead        a listing of several pages moved every time it was read
+        +-- UnexpectedShape     an answer without the shape the client relies on
+                                (schemas/api/): the API differs from the contract
 
 The CLI maps them to exit codes in one place (cli/app.py); anything else is our bug and
 is reported as "internal error".
@@ -122,3 +124,34 @@ class OutcomeUnknown(ApiError):
 
 class UnstableRead(ApiError):
     """A listing of several pages changed while it was read, every time it was read."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """One way an answer differs from the shape the client relies on."""
+
+    path: str  # a JSON path into the answer: "$.items[0].tags"
+    problem: str  # "missing, expected a list of portals"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.problem}"
+
+
+class UnexpectedShape(ApiError):
+    """An answer that does not have the shape the client relies on (schemas/api/): the real
+    API differs from the contract. Nothing is read from it, so nothing is planned from it."""
+
+    SHOWN = 3  # deviations in the message; `deviations` holds them all
+
+    def __init__(self, endpoint: str, deviations: tuple[Deviation, ...], breaks: str) -> None:
+        self.deviations = deviations
+        self.breaks = breaks
+        shown = "; ".join(map(str, deviations[: self.SHOWN]))
+        more = len(deviations) - self.SHOWN
+        if more > 0:
+            shown += f"; and {more} more"
+        super().__init__(
+            endpoint,
+            f"the answer does not have the shape cincopa-sync relies on: {shown}. "
+            f"So {breaks}; run `cincopa-sync doctor` for a report on every endpoint",
+        )

@@ -7,6 +7,7 @@ import os
 import stat
 import tempfile
 from pathlib import Path
+from typing import IO
 
 from cincopa_sync.errors import InvalidInput
 
@@ -87,14 +88,24 @@ def read_bounded(path: str | os.PathLike[str], limit: int, what: str) -> bytes:
 def append_text(path: str | os.PathLike[str], text: str) -> None:
     """Append to a regular file, creating it if missing; LocalFileError (exit 3) for
     anything else (a FIFO would block the run until someone read it)."""
+    with open_append(path) as handle:
+        handle.write(text)
+
+
+def open_append(path: str | os.PathLike[str], mode: int = 0o644) -> IO[str]:
+    """A regular file opened to append text (created with `mode` if missing), or
+    LocalFileError (exit 3) for anything else, found without blocking."""
     where = os.fspath(path)
     try:
         if os.path.lexists(where):
             _must_be_regular(where, os.stat(where))
-        fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, 0o644)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT | _OPEN_FLAGS, mode)
+        try:
             _must_be_regular(where, os.fstat(fd))
-            handle.write(text)
+        except LocalFileError:
+            os.close(fd)
+            raise
+        return os.fdopen(fd, "a", encoding="utf-8", newline="\n")
     except OSError as exc:
         raise LocalFileError(where, f"cannot write: {exc.strerror or exc}") from None
 

@@ -95,6 +95,16 @@ def as_warning(warning: Problem | str) -> Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanContext:
+    """Where a plan is for, which every rendering names first: the account the token opened,
+    the API host (never a URL: no path, no query) and the environment when one was used."""
+
+    account: str
+    api_host: str
+    environment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[tuple[str, int], ...] = ()  # (kind, count) of live objects left alone
@@ -111,6 +121,7 @@ class Plan:
     # plan --base: the addresses the base branch's plan changes and this plan leaves alone
     # (the pull request accepts the account's current values); None: not scoped.
     drift_adopted: tuple[str, ...] | None = None
+    context: PlanContext | None = None  # set by whoever read the account (the CLI)
 
     @property
     def empty(self) -> bool:

@@ -1,4 +1,5 @@
-"""Files shipped with the package: the JSON Schemas and the emulator's demo account.
+"""Files shipped with the package: the JSON Schemas (the API's response shapes in
+schemas/api/ among them) and the emulator's demo account.
 
 They live at the top of the repository (schemas/, examples/emulator/) and are installed
 as the packages cincopa_sync.schemas and cincopa_sync.demo (see pyproject.toml). Running
@@ -16,10 +17,10 @@ _IN_CHECKOUT = {
 }
 
 
-def _path(package: str, name: str) -> Path:
+def _path(package: str, name: str, *, folder: bool = False) -> Path:
     try:
         candidate = resources.files(package).joinpath(name)
-        if candidate.is_file():
+        if candidate.is_dir() if folder else candidate.is_file():
             return Path(str(candidate))
     except ModuleNotFoundError:
         pass
@@ -44,6 +45,11 @@ def schema_text(name: str) -> str:
     if name not in SCHEMAS:
         raise KeyError(name)
     return schema_path(f"{name}.schema.json").read_text(encoding="utf-8")
+
+
+def api_schema_dir() -> Path:
+    """schemas/api/: the shape of each answer the client reads, one file per endpoint."""
+    return _path("cincopa_sync.schemas", "api", folder=True)
 
 
 def demo_account_path() -> Path:

@@ -12,8 +12,9 @@ import json
 SENSITIVE = "(sensitive)"  # a secret: a security key, a Slack URL
 NONE = "(none)"  # absent: no value, no object, no key
 SET = "(set)"  # present but unreadable: a write-only key the API says exists
+AFTER_UPLOAD = "(after upload)"  # known once an upload answers: its status id, the new rid
 
-PLACEHOLDERS = frozenset({SENSITIVE, NONE, SET})
+PLACEHOLDERS = frozenset({SENSITIVE, NONE, SET, AFTER_UPLOAD})
 
 
 def show_value(value: object, *, sensitive: bool = False) -> str:

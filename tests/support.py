@@ -136,6 +136,22 @@ def serving(seed: Mapping[str, Any] | None = None, **options: Any) -> Iterator[S
         yield Served(emulator, server.base_url)
 
 
+class FakeTime:
+    """A clock that moves only when the code under test sleeps: `clock` and `sleep` for
+    apply (an upload's pauses) and the client (backoff), so no test waits for real."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 # -- the account as data ------------------------------------------------------------------
 
 

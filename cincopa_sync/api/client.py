@@ -15,9 +15,8 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -27,6 +26,7 @@ from cincopa_sync.api.endpoints import Call
 from cincopa_sync.api.observe import Exchange, log_exchange
 from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
+from cincopa_sync.api.shapes import check_answer
 from cincopa_sync.errors import (
     ApiError,
     AuthenticationError,
@@ -68,7 +68,7 @@ class _TokenTransport(httpx.BaseTransport):
         finally:
             authed = None  # no frame left holding the token
         # Raised outside the except block: the new error has no context that holds the token.
-        text = redact(str(failure), self._token.reveal(), *_spellings(hidden.values()))
+        text = redact(str(failure), self._token.reveal(), *hidden.values())
         kind = _Unresolved if _unresolved(failure) else type(failure)
         error = kind(text, request=request)
         failure = None
@@ -96,12 +96,6 @@ def _unresolved(exc: BaseException) -> bool:
             return cause.errno != socket.EAI_AGAIN
         cause = cause.__cause__ or cause.__context__
     return False
-
-
-def _spellings(values: Iterable[str]) -> list[str]:
-    """Each value as written and as a URL spells it, longest first."""
-    forms = {form for v in values if v for form in (v, quote(v, safe=""), quote_plus(v))}
-    return sorted(forms, key=len, reverse=True)
 
 
 def normalize_base(url: str) -> str:
@@ -364,7 +358,7 @@ class CincopaClient:
         if response is not None and self._wants_bodies:
             secrets = [v for k, v in call.params if k in call.secret]
             text = response.content.decode("utf-8", errors="replace")
-            body = redact(text, self._token.reveal(), *_spellings(secrets))
+            body = redact(text, self._token.reveal(), *secrets)
         exchange = Exchange(
             call.endpoint,
             method,
@@ -400,6 +394,7 @@ class CincopaClient:
             raise _Retryable("the answer was not the JSON the API sends", reached_server=True)
         if body.get(ep.F_SUCCESS) is not True:
             raise ApiError(endpoint, message or "the API answered success: false")
+        check_answer(endpoint, body)  # UnexpectedShape: not retried, the API differs
         return body
 
     def _forbidden(self, endpoint: str, message: str) -> ApiError:
@@ -433,7 +428,7 @@ class CincopaClient:
         if not body:
             return ""
         text = str(body.get(ep.F_MESSAGE) or "")
-        return redact(text, self._token.reveal(), *_spellings(secrets))
+        return redact(text, self._token.reveal(), *secrets)
 
     def pause_before_reread(self, attempt: int) -> None:
         """A short backoff before reading a listing again that did not hold still."""
@@ -451,6 +446,7 @@ class CincopaClient:
                 raise AuthenticationError(ep.PING, exc.api_message, status=exc.status) from None
             raise
         info = {k: body.get(k) for k in ep.PING_FIELDS}
+        info[ep.F_ACCID] = str(body[ep.F_ACCID])  # a string or a number: compared as text
         info["permissions"] = ep.parse_permissions(body.get(ep.F_PERMISSIONS))
         return info
 

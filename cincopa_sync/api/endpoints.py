@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from sys import intern
 
-from cincopa_sync.shown import SENSITIVE
+from cincopa_sync.shown import AFTER_UPLOAD, SENSITIVE
 
 # -- the endpoint table -------------------------------------------------------------
 
@@ -46,6 +46,10 @@ PING = "ping"
 ASSET_LIST = "asset.list"
 ASSET_GET_TAGS = "asset.get_tags"
 ASSET_SET_META = "asset.set_meta"
+ASSET_DELETE = "asset.delete"
+ASSET_UPLOAD = "asset.upload_from_url"
+ASSET_UPLOAD_STATUS = "asset.upload_from_url_get_status"
+ASSET_UPLOAD_ABORT = "asset.upload_from_url_abort"
 PORTAL_LIST = "portal.list"
 PORTAL_CHECK = "portal.check"
 PORTAL_SET = "portal.set"
@@ -69,6 +73,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         ),
         Endpoint(ASSET_GET_TAGS, False, ()),
         Endpoint(ASSET_SET_META, True, ("rid", *ASSET_META_PARAMS), target="rid"),
+        Endpoint(ASSET_DELETE, True, ("rid",), "rid", "delete"),
+        # Makes an asset whose rid is known only once the upload completes: no target.
+        Endpoint(ASSET_UPLOAD, True, ("input", "fid", "rid", "type"), effect="create"),
+        Endpoint(ASSET_UPLOAD_STATUS, False, ("status_id",)),
+        Endpoint(ASSET_UPLOAD_ABORT, True, ("status_id",)),
         Endpoint(PORTAL_LIST, False, ("page",)),  # page: ASSUMED, only if it pages
         Endpoint(PORTAL_CHECK, False, ("subdomain",)),
         Endpoint(
@@ -111,7 +120,8 @@ F_ITEMS_PER_PAGE = "items_per_page"
 F_ITEMS_COUNT = "items_count"
 F_PAGES_COUNT = "pages_count"
 F_PERMISSIONS = "permissions"
-PING_FIELDS = ("accid", "accemail", "userid", "useremail")
+F_ACCID = "accid"
+PING_FIELDS = (F_ACCID, "accemail", "userid", "useremail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +145,22 @@ PORTAL_SUBDOMAIN = "subdomain"
 PORTAL_STATUS = "status"
 PORTAL_SETTINGS = "settings"
 PORTAL_ACTIVE = "active"  # the status value of a portal that is not ceased
+PORTAL_CEASED = "ceased"  # the status portal.cease gives
 HOOK_URL = "hook_url"
 HOOK_TYPE = "type"
 HOOK_EVENTS = "events"
 HOOK_HAS_KEY = "has_security_key"
 HOOK_SECURITY_KEY = "security_key"  # webhook.set's write-only parameter
 PORTAL_CHECK_AVAILABLE = "available"
+F_TAG_CLOUD = "tag_cloud"  # asset.get_tags: tag -> count
+TAG_CLOUD_COUNTS = frozenset({"no-tag", "any-tag"})  # counts in the cloud, not tags
+ASSET_FILENAME = "filename"
+F_STATUS_ID = "status_id"  # asset.upload_from_url's answer, the status read's parameter
+F_UPLOAD_STATUS = "status"
+F_UPLOAD_RESID = "resid"  # the new asset's rid, once completed
+F_UPLOAD_MORE = "more"  # free text; why an upload failed, when it says
+UPLOAD_COMPLETED = "completed"
+UPLOAD_FAILED = "failed"
 
 # Response fields whose values may be secrets, masked in every log of an answer: a hook's
 # URL (a Slack one carries its own credential), a key, a temporary token.
@@ -155,12 +175,15 @@ class Call:
     """One API call as data: what a plan promises and what apply sends.
 
     `params` keep their order; `secret` names the params whose values are masked when
-    shown (a Slack hook URL, a security key). The token is never part of a Call.
+    shown (a Slack hook URL, a security key); `deferred` those whose value an earlier
+    call of the same change gives (an upload's new rid): the plan holds a placeholder
+    there, and apply fills it in. The token is never part of a Call.
     """
 
     endpoint: str
     params: tuple[tuple[str, str], ...]
     secret: frozenset[str] = frozenset()
+    deferred: frozenset[str] = frozenset()
 
     def param(self, name: str) -> str | None:
         for key, value in self.params:
@@ -189,16 +212,28 @@ class Call:
         """The params as they may be printed or saved: secrets masked."""
         return {k: (SENSITIVE if k in self.secret else v) for k, v in self.params}
 
+    def filled(self, **values: str) -> Call:
+        """This call with its deferred params given their values."""
+        params = tuple((k, values[k] if k in self.deferred else v) for k, v in self.params)
+        return Call(self.endpoint, params, self.secret)
 
-def make_call(endpoint: str, params: Iterable[tuple[str, str]], secret: Iterable[str] = ()) -> Call:
-    """A Call, its parameter names checked against the table."""
+
+def make_call(
+    endpoint: str,
+    params: Iterable[tuple[str, str]],
+    secret: Iterable[str] = (),
+    deferred: Iterable[str] = (),
+) -> Call:
+    """A Call, its parameter names checked against the table; a deferred param holds the
+    placeholder AFTER_UPLOAD."""
     params = tuple(params)
     spec = ENDPOINTS[endpoint]
     if not spec.any_params:
         for key, _ in params:
             if key not in spec.params:
                 raise ValueError(f"{endpoint} takes no parameter {key!r}")
-    return Call(endpoint, params, frozenset(secret) & {k for k, _ in params})
+    names = {k for k, _ in params}
+    return Call(endpoint, params, frozenset(secret) & names, frozenset(deferred) & names)
 
 
 def format_list(values: Iterable[str]) -> str:
@@ -231,25 +266,55 @@ def _wire_value(value: object) -> str:
     return str(value)
 
 
-def asset_set_meta(rid: str, fields: Mapping[str, object]) -> Call:
-    """One set_meta carrying exactly the given (changed) fields, in the table's order."""
-    params = [(ASSET_RID, rid)]
+def asset_set_meta(rid: str | None, fields: Mapping[str, object]) -> Call:
+    """One set_meta carrying exactly the given (changed) fields, in the table's order;
+    rid None: the asset an upload of the same change makes."""
+    params = [(ASSET_RID, AFTER_UPLOAD if rid is None else rid)]
     params += [(f, _wire_value(fields[f])) for f in ASSET_META_PARAMS if f in fields]
-    return make_call(ASSET_SET_META, params)
+    return make_call(ASSET_SET_META, params, deferred=() if rid is not None else (ASSET_RID,))
+
+
+def asset_delete(rid: str) -> Call:
+    return make_call(ASSET_DELETE, [(ASSET_RID, rid)])
+
+
+def asset_get_tags() -> Call:
+    return make_call(ASSET_GET_TAGS, [])
+
+
+def asset_upload(source: str) -> Call:
+    return make_call(ASSET_UPLOAD, [("input", source)])
+
+
+def asset_upload_status(status_id: str | None) -> Call:
+    """The status read of an upload; status_id None: the one the upload answers."""
+    value = AFTER_UPLOAD if status_id is None else status_id
+    deferred = () if status_id is not None else (F_STATUS_ID,)
+    return make_call(ASSET_UPLOAD_STATUS, [(F_STATUS_ID, value)], deferred=deferred)
+
+
+def asset_upload_abort(status_id: str) -> Call:
+    return make_call(ASSET_UPLOAD_ABORT, [(F_STATUS_ID, status_id)])
 
 
 def asset_list(
     *,
     rid: str | None = None,
     reference_id: str | None = None,
+    search: str | None = None,
     page: int | None = None,
     items_per_page: int | None = None,
+    details: Iterable[str] = (),
 ) -> Call:
     params: list[tuple[str, str]] = []
+    if details:
+        params.append(("details", ",".join(details)))
     if rid is not None:
         params.append(("rid", rid))
     if reference_id is not None:
         params.append(("reference_id", reference_id))
+    if search is not None:
+        params.append(("search", search))
     if page is not None:
         params.append(("page", str(page)))
     if items_per_page is not None:
@@ -285,6 +350,10 @@ def portal_rename(subdomain: str, new_subdomain: str) -> Call:
 
 def portal_remove(subdomain: str) -> Call:
     return make_call(PORTAL_REMOVE, [("subdomain", subdomain)])
+
+
+def portal_cease(subdomain: str) -> Call:
+    return make_call(PORTAL_CEASE, [("subdomain", subdomain)])
 
 
 def webhook_set(
@@ -341,8 +410,18 @@ def parse_permissions(raw: object) -> frozenset[str]:
     return frozenset(p for p in str(raw or "").split("|") if p)
 
 
+def namespace(endpoint: str) -> str:
+    """`asset.set_meta` -> `asset`: what a permission entry such as `asset.*` names."""
+    return endpoint.split(".", 1)[0]
+
+
+def allowing(endpoint: str) -> tuple[str, str, str]:
+    """The permission entries that allow a call (the ASSUMED meaning in the contract):
+    its namespace's `*`, its namespace's `read` or `write`, and its exact name."""
+    space = namespace(endpoint)
+    return f"{space}.*", f"{space}.{'write' if ENDPOINTS[endpoint].write else 'read'}", endpoint
+
+
 def permits(permissions: frozenset[str], endpoint: str) -> bool:
-    """Whether a token's permissions allow a call (the ASSUMED meaning in the contract)."""
-    namespace = endpoint.split(".", 1)[0]
-    kind = "write" if ENDPOINTS[endpoint].write else "read"
-    return bool({endpoint, f"{namespace}.*", f"{namespace}.{kind}"} & permissions)
+    """Whether a token's permissions allow a call."""
+    return not permissions.isdisjoint(allowing(endpoint))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import threading
 import time
@@ -22,7 +21,6 @@ from typing import IO
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.redact import redact
-from cincopa_sync.errors import InvalidInput
 from cincopa_sync.shown import SENSITIVE
 
 log = logging.getLogger("cincopa_sync.api")
@@ -78,14 +76,6 @@ class HttpLog:
         self._handle = handle
         self._lock = threading.Lock()
         self._clock = clock
-
-    @classmethod
-    def open(cls, path: str) -> HttpLog:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        except OSError as exc:
-            raise InvalidInput(f"--http-log {path}: {exc.strerror}") from None
-        return cls(os.fdopen(fd, "a", encoding="utf-8"))
 
     def __call__(self, exchange: Exchange) -> None:
         body = masked_body(exchange.body)

@@ -5,6 +5,7 @@
 
 from cincopa_sync.cli import (  # noqa: F401 - they register commands
     basic,
+    doctor_cmd,
     export_cmd,
     plan_apply,
     show_cmd,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import traceback
@@ -11,6 +12,7 @@ import click
 
 from cincopa_sync import __version__
 from cincopa_sync.api.redact import forget_secrets, redact, register_secrets
+from cincopa_sync.cli.logs import redact_log_records
 from cincopa_sync.errors import (
     EXIT_API,
     EXIT_INTERRUPTED,
@@ -21,6 +23,12 @@ from cincopa_sync.errors import (
 
 TOKEN_ENV = "CINCOPA_API_TOKEN"
 API_URL_ENV = "CINCOPA_API_URL"
+PLAN_KEY_ENV = "CINCOPA_SYNC_PLAN_KEY"  # signs saved plans (see docs/ci.md)
+
+
+def echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    """Print, with every secret of the run masked: the one way the CLI prints."""
+    click.echo(redact(text), err=err, nl=nl)
 
 
 def token() -> str:
@@ -37,29 +45,31 @@ class ExitCodeGroup(click.Group):
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
         forget_secrets()
-        register_secrets(token())
+        # Registered before anything can be printed, click's own usage errors included.
+        register_secrets(token(), os.environ.get(PLAN_KEY_ENV))
+        redact_log_records()
         try:
             code = super().main(args, prog_name or "cincopa-sync", standalone_mode=False, **extra)
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except click.UsageError as exc:  # click would exit 2, which means "changes pending"
-            exc.show()
+            _show(exc)
             code = EXIT_INVALID
         except click.ClickException as exc:
-            exc.show()
+            _show(exc)
             code = EXIT_INVALID if exc.exit_code == 2 else exc.exit_code
         except (click.Abort, KeyboardInterrupt):
-            click.echo("interrupted", err=True)
+            echo("interrupted", err=True)
             code = EXIT_INTERRUPTED
         except CincopaSyncError as exc:
             _report_error(exc, _command_of(argv))
             code = exc.exit_code
         except Exception as exc:  # our bug, not the user's: say so plainly
-            click.echo(f"internal error: {redact(repr(exc), token())}", err=True)
+            echo(f"internal error: {exc!r}", err=True)
             if debug:
-                click.echo(redact(traceback.format_exc(), token()), err=True)
+                echo(traceback.format_exc(), err=True)
             else:
-                click.echo("run again with --debug to see the traceback", err=True)
+                echo("run again with --debug to see the traceback", err=True)
             code = EXIT_API
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -71,6 +81,13 @@ _NOT_DONE = {
     "apply": "nothing was planned or applied",
     "export": "nothing was exported",
 }
+
+
+def _show(exc: click.ClickException) -> None:
+    """click's own message (a usage error quotes the arguments it did not take), masked."""
+    buffer = io.StringIO()
+    exc.show(file=buffer)
+    echo(buffer.getvalue(), err=True, nl=False)
 
 
 def _command_of(argv: list[str]) -> str | None:
@@ -85,16 +102,16 @@ def _report_error(exc: CincopaSyncError, command: str | None) -> None:
         errors = [p for p in exc.problems if p.severity == "error"]
         shown, left_out = exc.shown()
         for problem in shown:
-            click.echo(str(problem), err=True)
+            echo(str(problem), err=True)
         if left_out:
-            click.echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
+            echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
         annotate(shown)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
         not_done = f"; {_NOT_DONE[command]}" if command in _NOT_DONE else ""
-        click.echo(f"{len(errors)} error(s){where}{not_done}", err=True)
+        echo(f"{len(errors)} error(s){where}{not_done}", err=True)
         return
-    click.echo(f"error: {redact(str(exc), token())}", err=True)
+    echo(f"error: {exc}", err=True)
 
 
 @click.group(cls=ExitCodeGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
+from cincopa_sync.cli.environment import (
+    account_info,
+    env_options,
+    overlay_option,
+    selected_environment,
+)
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
 from cincopa_sync.cli.problems import annotate, echo_warnings
@@ -14,16 +20,21 @@ from cincopa_sync.resources import demo_account_path
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
+@overlay_option
+@env_options
 @common_options
-def validate(paths: tuple[str, ...], verbose: bool, debug: bool) -> int:
+def validate(paths: tuple[str, ...], overlays: tuple[str, ...], verbose: bool, debug: bool) -> int:
     """Check manifests offline: syntax, schema and semantics. Makes no API call."""
     setup_logging(verbose=verbose, debug=debug)
-    state = load_desired(paths)
+    state = load_desired(paths, overlays)
     echo_warnings(state.warnings)
     annotate(state.warnings)
     counts = ", ".join(f"{len(state.of(k.name))} {k.name}(s)" for k in kinds())
-    click.echo(f"valid: {len(state.files)} file(s), {counts}")
+    environment = selected_environment()
+    where = "" if environment is None else f"environment {environment.name}, "
+    layers = f" in {state.layers} layers" if state.layers > 1 else ""
+    echo(f"valid: {where}{len(state.files)} file(s){layers}, {counts}")
     return 0
 
 
@@ -41,9 +52,12 @@ def ping(
     """Check the token: which account it opens and what it may do."""
     setup_logging(verbose=verbose, debug=debug)
     with connect(api_url, use_emulator, emulator_state, http_log=http_log) as client:
-        info = client.ping()
-    click.echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
-    click.echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
+        info = account_info(client)
+    environment = selected_environment()
+    if environment is not None:
+        echo(f"environment {environment.name}: the token opens its account")
+    echo(f"account {info['accid']} ({info['accemail']}) at {client.base_url}")
+    echo("permissions: " + (" ".join(sorted(info["permissions"])) or "none"))
     return 0
 
 
@@ -77,6 +91,12 @@ def ping(
     metavar="GLOB",
     help="Uploads of inputs matching GLOB end failed (repeatable).",
 )
+@click.option(
+    "--variant",
+    metavar="NAME",
+    help="Answer in a deliberately different shape, to try `doctor` (see docs/emulator.md): "
+    "portals-key, tags-array, no-items-data, numbers-as-strings.",
+)
 @common_options
 def emulator(
     port: int,
@@ -90,6 +110,7 @@ def emulator(
     upload_reads: int,
     upload_ms: int | None,
     upload_fail: tuple[str, ...],
+    variant: str | None,
     verbose: bool,
     debug: bool,
 ) -> int:
@@ -114,10 +135,13 @@ def emulator(
             faults=faults,
             fault_seed=fault_seed,
             page_cap=page_cap,
-            announce=lambda line: click.echo(line, err=False),
+            announce=lambda line: echo(line, err=False),
             uploads=UploadRules(upload_reads, upload_ms, upload_fail),
+            variant=variant,
         )
     except ValueError as exc:  # a bad fault spec or seed file
         raise InvalidInput(str(exc)) from None
+    except OSError as exc:  # the port is taken, or a seed or state file cannot be read
+        raise InvalidInput(f"emulator: {exc.strerror or exc}") from None
     # Ctrl-C ends it: the group reports "interrupted" with exit 130, as for every command.
     return 0

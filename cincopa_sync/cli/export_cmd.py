@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from cincopa_sync import __version__
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, progress
 from cincopa_sync.files import write_atomic
@@ -42,6 +42,14 @@ from cincopa_sync.resources import SCHEMAS, schema_text
     is_flag=True,
     help="Overwrite files of an earlier export even if they were edited since.",
 )
+@click.option(
+    "--identity",
+    type=click.Choice(["auto", "rid"]),
+    default="auto",
+    show_default=True,
+    help="auto: an asset by its reference_id when no other asset has it (the files then fit "
+    "another account too), else by rid; rid: every asset by rid.",
+)
 @api_options
 @common_options
 def export(
@@ -49,6 +57,7 @@ def export(
     parallelism: int,
     schema: str | None,
     force: bool,
+    identity: str,
     api_url: str,
     use_emulator: bool,
     emulator_state: str | None,
@@ -67,26 +76,29 @@ def export(
     with connect(api_url, use_emulator, emulator_state, parallelism, http_log) as client:
         progress("Reading the live account...")
         result = export_account(
-            client, out_dir, parallelism=parallelism, schema=schema, force=force
+            client,
+            out_dir,
+            parallelism=parallelism,
+            schema=schema,
+            portable=identity == "auto",
+            force=force,
         )
     for why in result.skipped:
-        click.echo(f"warning: not exported: {why}", err=True)
+        echo(f"warning: not exported: {why}", err=True)
     counted = [f"{n:,} {kind}(s)" for kind, n in result.counts.items()]
     listed = ", ".join(counted[:-1]) + " and " + counted[-1] if len(counted) > 1 else counted[0]
-    click.echo(f"Exported {listed} into {out_dir}:")
+    echo(f"Exported {listed} into {out_dir}:")
     for path in result.files:
-        click.echo(f"  wrote {path}")
+        echo(f"  wrote {path}")
     for path in result.removed:
-        click.echo(f"  removed {path} (left from an earlier export)")
+        echo(f"  removed {path} (left from an earlier export)")
     if result.variables:
-        click.echo("Set these environment variables before `plan` or `apply` (secrets are")
-        click.echo("never exported; the API does not even return security keys):")
+        echo("Set these environment variables before `plan` or `apply` (secrets are")
+        echo("never exported; the API does not even return security keys):")
         width = max(len(v.name) for v in result.variables)
         for variable in result.variables:
-            click.echo(f"  {variable.name:<{width}}  {variable.purpose}")
-    click.echo(
-        f"Check it: cincopa-sync plan {shlex.quote(str(out_dir))} (it should show no changes)."
-    )
+            echo(f"  {variable.name:<{width}}  {variable.purpose}")
+    echo(f"Check it: cincopa-sync plan {shlex.quote(str(out_dir))} (it should show no changes).")
     return 0
 
 

@@ -17,6 +17,28 @@ from cincopa_sync.api.redact import redact
 OURS = "cincopa_sync"
 
 
+def redact_log_records() -> None:
+    """Mask secrets in every log record as it is made, whoever made it and whatever
+    handles it (a library's debug dump of headers included), not only in our output."""
+    factory = logging.getLogRecordFactory()
+    if getattr(factory, "_redacting", False):
+        return
+
+    def make(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that does not format: the handler will say so
+            return record
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return record
+
+    make._redacting = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(make)
+
+
 class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))

@@ -6,8 +6,9 @@ import contextlib
 import functools
 import json
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,16 @@ from cincopa_sync.api.client import CincopaClient, normalize_base
 from cincopa_sync.api.endpoints import DEFAULT_API_BASE
 from cincopa_sync.api.observe import HttpLog
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, token
+from cincopa_sync.cli.app import API_URL_ENV, TOKEN_ENV, echo, token
+from cincopa_sync.cli.environment import (
+    env_options,
+    manifest_layers,
+    needs_pin,
+    overlay_option,
+    pin_account,
+)
 from cincopa_sync.errors import InvalidInput
-from cincopa_sync.files import LocalFileError, read_bounded
+from cincopa_sync.files import LocalFileError, open_append, read_bounded
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.resources import demo_account_path
 
@@ -35,6 +43,9 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def api_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """How a command reaches the account: --api-url, --emulator, and --env / --config
+    (whose account pin `connect` enforces)."""
+    func = env_options(func)
     func = click.option(
         "--http-log",
         type=click.Path(dir_okay=False),
@@ -70,6 +81,7 @@ class RunOptions:
     api_url: str
     use_emulator: bool
     emulator_state: str | None
+    overlays: tuple[str, ...]
     http_log: str | None
     parallelism: int
     targets: tuple[str, ...]
@@ -102,6 +114,7 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
         return func(run=run, **kwargs)
 
     options = [
+        overlay_option,
         click.option(
             "--target",
             "targets",
@@ -129,6 +142,27 @@ def run_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return common_options(api_options(decorated))
 
 
+_DURATION = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smh]?)\s*\Z")
+_SECONDS_PER = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+class Duration(click.ParamType):
+    """A length of time: seconds (`90`, `90s`), minutes (`30m`) or hours (`2h`)."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float | int):
+            return float(value)
+        match = _DURATION.match(str(value))
+        seconds = float(match.group(1)) * _SECONDS_PER[match.group(2)] if match else 0.0
+        if seconds <= 0:
+            self.fail(f"{value!r} is not a duration such as 90s, 30m or 2h", param, ctx)
+        return seconds
+
+
 def use_color(no_color: bool) -> bool:
     return not no_color and not os.environ.get("NO_COLOR") and sys.stdout.isatty()
 
@@ -136,13 +170,17 @@ def use_color(no_color: bool) -> bool:
 def progress(message: str) -> None:
     """A progress line for people watching a terminal; nothing in logs or pipes."""
     if sys.stderr.isatty():
-        click.echo(message, err=True)
+        echo(message, err=True)
 
 
-def load_desired(paths: tuple[str, ...]) -> DesiredState:
+def load_desired(paths: Sequence[str], overlays: Sequence[str] = ()) -> DesiredState:
+    """The manifests of the run (PATHs and --overlay layers, or --env's), checked."""
     from cincopa_sync.manifest import load_manifests
 
-    desired = load_manifests(paths, os.environ)
+    first, on_top, variables = manifest_layers(paths, overlays)
+    desired = load_manifests(
+        first, os.environ, overlays=on_top, variables=variables, on_secret=register_secrets
+    )
     register_secrets(*desired.secret_values())
     return desired
 
@@ -154,13 +192,17 @@ def connect(
     emulator_state: str | None,
     parallelism: int = 8,
     http_log: str | None = None,
+    *,
+    account: str | None = None,
 ) -> Iterator[CincopaClient]:
     """A client for the real API, or for an emulator started for this run only; with
-    `http_log`, every request and answer is also written to that file."""
+    `http_log`, every request and answer is also written to that file. With an
+    environment (--env), or the `account` a saved plan was made for, its first call is
+    `ping`, and any other account is refused (exit 4) before a second call."""
     if emulator_state and not use_emulator:
         raise InvalidInput("--emulator-state needs --emulator")
     with contextlib.ExitStack() as stack:
-        observers = [stack.enter_context(HttpLog.open(http_log))] if http_log else []
+        observers = [stack.enter_context(_http_log(http_log))] if http_log else []
         if use_emulator:
             from cincopa_sync.emulator import Emulator, serve
 
@@ -177,13 +219,34 @@ def connect(
             base = server.base_url
         else:
             base, chosen = api_url, token()
-        yield stack.enter_context(
+        client = stack.enter_context(
             CincopaClient(base, chosen, max_connections=parallelism, observers=observers)
         )
+        if needs_pin(account):
+            pin_account(client, account)
+        yield client
 
 
-def connect_for(run: RunOptions) -> contextlib.AbstractContextManager[CincopaClient]:
-    return connect(run.api_url, run.use_emulator, run.emulator_state, run.parallelism, run.http_log)
+def _http_log(path: str) -> HttpLog:
+    """--http-log FILE: appended to, created 0600 (it holds account data); a regular file
+    only, as every file the tool is handed."""
+    try:
+        return HttpLog(open_append(path, 0o600))
+    except LocalFileError as exc:
+        raise InvalidInput(f"--http-log {exc}") from None
+
+
+def connect_for(
+    run: RunOptions, account: str | None = None
+) -> contextlib.AbstractContextManager[CincopaClient]:
+    return connect(
+        run.api_url,
+        run.use_emulator,
+        run.emulator_state,
+        run.parallelism,
+        run.http_log,
+        account=account,
+    )
 
 
 # An emulator state larger than this is refused from its size (the demo is 20 KB; an

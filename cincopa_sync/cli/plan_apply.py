@@ -15,11 +15,14 @@ import click
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.apply_report import ReportSink, outcome_line, report_option, reporting
 from cincopa_sync.cli.base_scope import Base, base_option_help
+from cincopa_sync.cli.confirm import ask_on_terminal, confirm_question
+from cincopa_sync.cli.environment import account_info, plan_context, selected_environment
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import (
+    Duration,
     RunOptions,
     connect_for,
     load_desired,
@@ -51,9 +54,10 @@ def planning(
     from cincopa_sync.engine.read import read_live
 
     setup_logging(verbose=run.verbose, debug=run.debug)
-    desired = load_desired(paths)
+    desired = load_desired(paths, run.overlays)
     base = Base.load(paths, base_dir) if base_dir else None
     with connect_for(run) as client:
+        context = plan_context(client, emulator=run.use_emulator)  # ping first
         progress("Reading the live account...")
         with ticking(client, "reading the live account"):
             wanted = base.reading(desired) if base else desired
@@ -62,7 +66,7 @@ def planning(
         plan = make_plan_for(desired, live, options)
         if base:
             plan = base.scope(plan, live, options)
-        plan = plan.targeted(run.targets)
+        plan = replace(plan.targeted(run.targets), context=context)
         annotate(plan.all_warnings())
         yield client, desired, plan
 
@@ -75,7 +79,7 @@ allow_deletes_option = click.option(
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -119,7 +123,7 @@ def plan(
     except InvalidInput as exc:
         if fmt == "markdown":  # the pull request still gets a comment: what to fix, where
             text = render_problems_markdown(exc.problems, link=github_linker())
-            click.echo(text, nl=False)
+            echo(text, nl=False)
             _step_summary(text)
         raise
     if out:
@@ -131,7 +135,7 @@ def plan(
             review=plan_to_dict(the_plan),
             allow_deletes=allow_deletes,
         )
-    click.echo(_render(the_plan, fmt, run), nl=False)
+    echo(_render(the_plan, fmt, run), nl=False)
     if fmt != "text":  # the text rendering has them; json and markdown go to files
         echo_warnings(the_plan.warnings)
     if os.environ.get("GITHUB_STEP_SUMMARY"):
@@ -139,9 +143,9 @@ def plan(
     risky = the_plan.risky_deletes() and not allow_deletes
     if risky and fmt == "text":
         for warning in the_plan.risky_deletes():
-            click.echo(f"warning: {warning}", err=True)
+            echo(f"warning: {warning}", err=True)
     if out:
-        click.echo(_saved_hint(out, risky), err=True)
+        echo(_saved_hint(out, risky), err=True)
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
@@ -188,6 +192,13 @@ def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
 @click.option(
     "--auto-approve", is_flag=True, help="Apply without asking (needed with no terminal)."
 )
+@click.option(
+    "--upload-timeout",
+    type=Duration(),
+    default="30m",
+    show_default=True,
+    help="How long an asset created from a source may take to upload (90s, 30m, 2h).",
+)
 @allow_deletes_option
 @report_option
 @run_options
@@ -195,6 +206,7 @@ def apply(
     paths: tuple[str, ...],
     plan_file: str | None,
     auto_approve: bool,
+    upload_timeout: float,
     allow_deletes: bool,
     report_file: str | None,
     run: RunOptions,
@@ -205,7 +217,9 @@ def apply(
     objects it touches are read again first, and it is refused if any of them moved.
     """
     with reporting(report_file) as sink:
-        sink.exit_code = _apply_command(paths, plan_file, auto_approve, allow_deletes, run, sink)
+        sink.exit_code = _apply_command(
+            paths, plan_file, auto_approve, allow_deletes, upload_timeout, run, sink
+        )
         return sink.exit_code
 
 
@@ -214,25 +228,30 @@ def _apply_command(
     plan_file: str | None,
     auto_approve: bool,
     allow_deletes: bool,
+    upload_timeout: float,
     run: RunOptions,
     sink: ReportSink,
 ) -> int:
-    if bool(paths) == bool(plan_file):
-        raise click.UsageError("give manifest PATHS, or --plan FILE, not both")
+    if plan_file and (paths or run.overlays):
+        raise click.UsageError("give manifest PATHs (and --overlay), or --plan FILE, not both")
+    if not (plan_file or paths or selected_environment()):
+        raise click.UsageError("give manifest PATHs, --env NAME, or --plan FILE")
     if plan_file:
-        return _apply_saved(plan_file, allow_deletes, run, sink)
+        return _apply_saved(plan_file, allow_deletes, run, upload_timeout, sink)
     with planning(paths, run) as (client, _, the_plan):
         sink.plan = the_plan
-        click.echo(render_text(the_plan, color=run.color), nl=False)
+        echo(render_text(the_plan, color=run.color), nl=False)
         if the_plan.empty:
             return 0
         _check_deletes(the_plan, allow_deletes)
         require_secrets(the_plan)  # before the question: the answer could not be used
-        _confirm(auto_approve, len(the_plan.changes))
-        return _apply(client, the_plan, run, sink)
+        _confirm(auto_approve, the_plan)
+        return _apply(client, the_plan, run, upload_timeout, sink)
 
 
-def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions, sink: ReportSink) -> int:
+def _apply_saved(
+    plan_file: str, allow_deletes: bool, run: RunOptions, upload_timeout: float, sink: ReportSink
+) -> int:
     setup_logging(verbose=run.verbose, debug=run.debug)
     saved = read_saved_plan(plan_file)
     if saved.api_identity != run.api_identity:
@@ -240,29 +259,41 @@ def _apply_saved(plan_file: str, allow_deletes: bool, run: RunOptions, sink: Rep
             f"{plan_file}: the plan was made against {saved.api_identity}, "
             f"not {run.api_identity}: plan again against this API"
         )
+    made_for = saved.plan.context
+    environment = selected_environment()
+    if environment is not None and (made_for is None or made_for.environment != environment.name):
+        was = made_for.environment if made_for is not None else None
+        raise Refused(
+            f"{plan_file}: the plan was made "
+            + (f"for environment {was}" if was else "without --env")
+            + f", not for environment {environment.name}: nothing was called"
+        )
     targeted = saved.plan.targeted(run.targets)
     sink.plan = targeted
     _check_deletes(targeted, allow_deletes or saved.allow_deletes)
     if targeted.empty:
-        click.echo(render_text(targeted, color=run.color), nl=False)
+        echo(render_text(targeted, color=run.color), nl=False)
         return 0
-    with connect_for(run) as client:
+    account = made_for.account if made_for is not None else None
+    with connect_for(run, account) as client:
         progress("Checking that the account has not moved since the plan...")
         with ticking(client, "checking that the account has not moved since the plan"):
             the_plan = stale_objects(
                 client, replace(saved, plan=targeted), parallelism=run.parallelism
             )
-        click.echo(render_text(the_plan, color=run.color), nl=False)
-        return _apply(client, the_plan, run, sink)
+        echo(render_text(the_plan, color=run.color), nl=False)
+        return _apply(client, the_plan, run, upload_timeout, sink)
 
 
-def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, sink: ReportSink) -> int:
+def _apply(
+    client: CincopaClient, the_plan: Plan, run: RunOptions, upload_timeout: float, sink: ReportSink
+) -> int:
     from cincopa_sync.engine.apply import apply_plan, check_permissions
 
     # Every secret the writes carry is masked in whatever is printed or logged from here
     # (a saved plan's come from the environment only now).
     register_secrets(*(v for c in the_plan.calls() for k, v in c.params if k in c.secret))
-    check_permissions(client, the_plan)
+    check_permissions(client, the_plan, account_info(client)["permissions"])
     total, done = len(the_plan.changes), [0]
 
     def doing() -> str:
@@ -277,10 +308,15 @@ def _apply(client: CincopaClient, the_plan: Plan, run: RunOptions, sink: ReportS
             ticker.line(outcome_line(done[0], total, outcome))
 
         report = apply_plan(
-            client, the_plan, parallelism=run.parallelism, stop=stop, on_outcome=on_outcome
+            client,
+            the_plan,
+            parallelism=run.parallelism,
+            stop=stop,
+            on_outcome=on_outcome,
+            upload_timeout=upload_timeout,
         )
     sink.report = report
-    click.echo(render_report(report), nl=False)
+    echo(render_report(report), nl=False)
     return report.exit_code
 
 
@@ -290,15 +326,12 @@ def _check_deletes(the_plan: Plan, allowed: bool) -> None:
         raise Refused("; ".join(risky) + "; nothing was written")
 
 
-def _confirm(auto_approve: bool, count: int) -> None:
+def _confirm(auto_approve: bool, the_plan: Plan) -> None:
     if auto_approve:
         return
     if not sys.stdin.isatty():
         raise Refused("no terminal to confirm on: review the plan and pass --auto-approve")
-    answer = click.prompt(
-        f"Apply these {count} change(s)? Only 'yes' is accepted", default="", err=True
-    )
-    if answer.strip() != "yes":
+    if ask_on_terminal(confirm_question(the_plan)) != "yes":
         raise Refused("apply cancelled: nothing was written")
 
 
@@ -310,10 +343,10 @@ def interruptible() -> Iterator[threading.Event]:
 
     def handler(signum: int, frame: object) -> None:
         if stop.is_set():
-            click.echo("\nstopped at once: calls in flight may or may not have acted", err=True)
+            echo("\nstopped at once: calls in flight may or may not have acted", err=True)
             os._exit(EXIT_INTERRUPTED)
         stop.set()
-        click.echo(
+        echo(
             "\ninterrupted: finishing the calls in flight, starting no new ones "
             "(again to stop at once)",
             err=True,

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .variants import check_variant
+
 TEXT_FIELDS = (
     "caption",
     "description",
@@ -39,7 +41,15 @@ _ASSET_KEYS = frozenset(
     {"id", "rid", "type", "filename", "modified", "uploaded", "tags", "video_thumb_sec"}
     | {"thumb_attached_rid", *TEXT_FIELDS}
 )
-_TOP_LEVEL = {"account", "tokens", "assets", "portals", "webhooks", "foreign_subdomains"}
+_TOP_LEVEL = {
+    "account",
+    "tokens",
+    "assets",
+    "portals",
+    "webhooks",
+    "foreign_subdomains",
+    "variant",
+}
 
 
 def iso_time(epoch: float) -> str:
@@ -206,6 +216,7 @@ class Account:
         self.portals: dict[str, Portal] = {}
         self.webhooks: dict[str, Webhook] = {}
         self.foreign_subdomains: set[str] = set()
+        self.variant: str | None = None  # a contract variant the answers follow (variants.py)
 
     # -- assets ---------------------------------------------------------------------
 
@@ -293,7 +304,7 @@ class Account:
     # -- (de)serialization ----------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "account": dict(self.info),
             "tokens": dict(self.tokens),
             "assets": [a.to_json() for a in self.iter_assets()],
@@ -301,6 +312,9 @@ class Account:
             "webhooks": [h.to_json() for h in self.webhooks.values()],
             "foreign_subdomains": sorted(self.foreign_subdomains),
         }
+        if self.variant is not None:
+            data["variant"] = self.variant
+        return data
 
     @classmethod
     def from_json(
@@ -341,6 +355,10 @@ class Account:
             if name in account.portals:
                 raise ValueError(f"seed: foreign_subdomains[{n}]: {name!r} is also a portal")
             account.foreign_subdomains.add(name)
+        try:
+            account.variant = check_variant(data.get("variant"))
+        except ValueError as exc:
+            raise ValueError(f"seed: variant: {exc}") from None
         return account
 
 

@@ -24,6 +24,7 @@ from .faults import Fault, FaultPlan
 from .handlers import ENDPOINTS, ApiFailure, Context, Endpoint
 from .state import load_json, save_atomic
 from .uploads import UploadRules, Uploads
+from .variants import check_variant, reshape
 
 if TYPE_CHECKING:
     import httpx
@@ -112,6 +113,7 @@ class Emulator:
         record_calls: bool = True,
         on_request: Callable[[str, dict[str, str]], None] | None = None,
         uploads: UploadRules | None = None,
+        variant: str | None = None,
     ) -> None:
         if page_cap < 1:
             raise ValueError("page_cap must be at least 1")
@@ -122,6 +124,8 @@ class Emulator:
         if self.state_path is not None and self.state_path.exists():
             seed = load_json(self.state_path)  # a saved state wins over the seed
         self.account = Account.from_json(seed, self.clock)
+        if variant is not None:  # the argument wins over the seed's `variant`
+            self.account.variant = check_variant(variant)
         self.page_cap = page_cap
         self.latency_ms = latency_ms
         # In-process waits go through this; the default never sleeps, so tests stay fast.
@@ -250,10 +254,21 @@ class Emulator:
                 except OSError as exc:
                     # The change is in memory but not on disk: say so, as a server would.
                     status, payload = 500, _failure(f"could not save state: {exc.strerror}")
-            reply = _json_reply(status, payload, started)
+            reply = _json_reply(status, payload, started, self._variant_of(endpoint.name))
             if fault is not None:
                 reply = _after_acting(fault, reply)
             return self._finish(method, endpoint.name, params, reply, endpoint, success)
+
+    @property
+    def variant(self) -> str | None:
+        """The contract variant the answers follow (docs/emulator.md), or None."""
+        return self.account.variant
+
+    def _variant_of(self, endpoint: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        variant = self.account.variant
+        if variant is None:
+            return None
+        return lambda payload: reshape(variant, endpoint, payload)
 
     def _dispatch(
         self, endpoint: Endpoint, token: str | None, params: dict[str, str]
@@ -332,8 +347,15 @@ def _failure(message: str) -> dict[str, Any]:
     return {"success": False, "message": message}
 
 
-def _json_reply(status: int, payload: dict[str, Any], started: float) -> Reply:
+def _json_reply(
+    status: int,
+    payload: dict[str, Any],
+    started: float,
+    variant: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Reply:
     payload["runtime"] = int((time.perf_counter() - started) * 1000)
+    if variant is not None:
+        payload = variant(payload)
     body = json.dumps(payload, separators=(",", ":")).encode()
     return Reply(status, body, dict(_JSON))
 

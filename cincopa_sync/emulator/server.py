@@ -198,6 +198,7 @@ def run(
     host: str = "127.0.0.1",
     log: str | os.PathLike[str] | None = None,
     uploads: UploadRules | None = None,
+    variant: str | None = None,
 ) -> None:
     """Serves until KeyboardInterrupt (then closes and raises it again, so the caller can
     exit as interrupted).
@@ -215,9 +216,11 @@ def run(
         log_path=log,
         record_calls=False,
         uploads=uploads,
+        variant=variant,
     )
     with serve(emulator, host, port) as server:  # closed on the way out, Ctrl-C included
         names = ", ".join(emulator.token_names)
-        announce(f"Cincopa API emulator serving {server.base_url} (tokens: {names})")
+        shape = f"; answers as variant {emulator.variant}" if emulator.variant else ""
+        announce(f"Cincopa API emulator serving {server.base_url} (tokens: {names}{shape})")
         while server.is_alive():
             server._thread.join(timeout=1.0)

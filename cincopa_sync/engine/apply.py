@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -21,7 +24,7 @@ from cincopa_sync.errors import (
     PermissionDenied,
 )
 from cincopa_sync.kinds import get, kinds
-from cincopa_sync.kinds.base import Drift
+from cincopa_sync.kinds.base import Drift, Interrupted, StepContext, Steps, Wait
 from cincopa_sync.plan import Change, Plan
 from cincopa_sync.shown import unresolved_names
 
@@ -37,13 +40,19 @@ __all__ = [
 
 # How often a create whose answer was lost is tried again after a read showed it absent.
 UNKNOWN_OUTCOME_RETRIES = 2
+# How long a change may wait for work the API does (an upload's processing), by default.
+DEFAULT_UPLOAD_TIMEOUT = 30 * 60.0
+# The longest the scheduler waits before it looks at Ctrl-C again, while calls run.
+_LOOK_AGAIN = 0.2
+NOT_STARTED = "interrupted before it started"
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     change: Change
-    status: str  # applied | failed | skipped
+    status: str  # applied | failed | skipped | unknown (may have taken effect)
     message: str = ""
+    made: str | None = None  # the key of what it made, when the plan could not know it
 
 
 @dataclass
@@ -63,6 +72,8 @@ class ApplyReport:
         if self.interrupted:
             return EXIT_INTERRUPTED
         if self.by_status("failed") or self.by_status("skipped") or self.drift:
+            return EXIT_PARTIAL
+        if self.by_status("unknown"):
             return EXIT_PARTIAL
         if self.unverified:
             return EXIT_PARTIAL
@@ -86,10 +97,14 @@ def require_secrets(plan: Plan) -> None:
     )
 
 
-def check_permissions(client: CincopaClient, plan: Plan) -> None:
+def check_permissions(
+    client: CincopaClient, plan: Plan, granted: Collection[str] | None = None
+) -> None:
     """Fail before the first write when the token may not make every call of the plan,
-    or the reads that check a write (a lost answer, the convergence check)."""
-    granted = client.ping()["permissions"]
+    or the reads that check a write (a lost answer, the convergence check). `granted`:
+    the permissions a `ping` of this run already reported (else it pings)."""
+    if granted is None:
+        granted = client.ping()["permissions"]
     reads = {get(c.kind).list_endpoint for c in plan.changes}
     needed = sorted({call.endpoint for call in plan.calls()} | reads)
     missing = [name for name in needed if not ep.permits(granted, name)]
@@ -109,10 +124,15 @@ def apply_plan(
     parallelism: int = 8,
     stop: threading.Event | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    upload_timeout: float = DEFAULT_UPLOAD_TIMEOUT,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], object] | None = None,
 ) -> ApplyReport:
     """Make the plan's calls. Deletes of a kind wait for that kind's creates and updates
     (a replaced webhook is never missing); for a kind whose deletes need its creates,
-    they are skipped when one of its creates failed."""
+    they are skipped when one of its creates failed. A change that waits for the API (an
+    upload) holds no worker while it waits. `clock` and `sleep` (default: a wait that
+    Ctrl-C ends) time those waits."""
     require_secrets(plan)
     stop = stop or threading.Event()
     report = ApplyReport()
@@ -125,31 +145,28 @@ def apply_plan(
         if on_outcome:
             on_outcome(outcome)
 
-    def run(change: Change) -> None:
-        try:
-            outcome = _run_change(client, change, stop)
-        except Exception as exc:  # our bug, not the API's: the change must not vanish
-            outcome = Outcome(change, "failed", f"internal error: {redact(repr(exc))}")
-        record(outcome)
-
     deletes = {
         kind: [c for c in plan.changes if c.kind == kind and c.action == "delete"] for kind in names
     }
+    context = StepContext(client, clock, upload_timeout)
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        first: dict[str, list[Future[None]]] = {kind: [] for kind in names}
-        for change in plan.changes:
-            if change.action != "delete":
-                first[change.kind].append(pool.submit(run, change))
-        # Each kind's deletes start as soon as that kind's creates and updates are done,
-        # without waiting for the other kinds.
+        runner = _Runner(client, pool, stop, context, record, sleep or stop.wait)
+        first = {
+            kind: [runner.start(c) for c in plan.changes if c.kind == kind and c.action != "delete"]
+            for kind in names
+        }
         waiting = {kind for kind in names if deletes[kind]}
-        while waiting:
+
+        def start_ready_deletes() -> None:
+            # Each kind's deletes start as soon as that kind's creates and updates are
+            # done, without waiting for the other kinds.
             for kind in sorted(waiting):
-                if all(f.done() for f in first[kind]):
+                if all(job.finished for job in first[kind]):
                     waiting.discard(kind)
-                    _start_deletes(kind, deletes[kind], report, pool, run, record)
-            if waiting:
-                wait([f for k in waiting for f in first[k]], return_when=FIRST_COMPLETED)
+                    _start_deletes(kind, deletes[kind], report, runner.start, record)
+
+        start_ready_deletes()
+        runner.run(start_ready_deletes)
     report.interrupted = stop.is_set()
     if not report.interrupted:
         try:
@@ -159,12 +176,111 @@ def apply_plan(
     return report
 
 
+@dataclass(eq=False)
+class _Job:
+    change: Change
+    steps: Steps | None = None
+    started: bool = False
+    interrupted: bool = False  # Interrupted was thrown into its steps
+    finished: bool = False
+
+
+class _Runner:
+    """Runs changes on a pool of workers. A change run as steps (`Kind.steps`) gives its
+    worker back whenever it waits: the main thread keeps the waits on a timer heap and
+    queues the next step when one is due, so waiting creates hold no slot and polling
+    shares the workers with every other call."""
+
+    def __init__(
+        self,
+        client: CincopaClient,
+        pool: ThreadPoolExecutor,
+        stop: threading.Event,
+        context: StepContext,
+        record: Callable[[Outcome], None],
+        sleep: Callable[[float], object],
+    ) -> None:
+        self.client, self.pool, self.stop, self.context = client, pool, stop, context
+        self.record, self.sleep = record, sleep
+        self.running: dict[Future[Wait | None], _Job] = {}
+        self.timers: list[tuple[float, int, _Job]] = []  # (due, order, job)
+        self._order = itertools.count()
+
+    def start(self, change: Change) -> _Job:
+        job = _Job(change)
+        self._submit(job)
+        return job
+
+    def run(self, after_each: Callable[[], None]) -> None:
+        """Until every change started (also by `after_each`) has ended."""
+        clock = self.context.clock
+        while self.running or self.timers:
+            if self.stop.is_set():  # parked steps get Interrupted now, not when due
+                for _, _, job in self.timers:
+                    job.interrupted = True
+                    self._submit(job, interrupt=True)
+                self.timers.clear()
+            while self.timers and self.timers[0][0] <= clock():
+                self._submit(heapq.heappop(self.timers)[2])
+            if self.running:
+                due = self.timers[0][0] - clock() if self.timers else _LOOK_AGAIN
+                done, _ = wait(
+                    self.running, timeout=min(max(due, 0), _LOOK_AGAIN), return_when=FIRST_COMPLETED
+                )
+                for future in done:
+                    self._park(self.running.pop(future), future.result())
+                after_each()
+            elif self.timers:
+                self.sleep(max(0.0, self.timers[0][0] - clock()))
+
+    def _park(self, job: _Job, step: Wait | None) -> None:
+        if step is None:
+            return
+        if self.stop.is_set() and not job.interrupted:
+            job.interrupted = True
+            self._submit(job, interrupt=True)
+        else:
+            due = self.context.clock() + step.seconds
+            heapq.heappush(self.timers, (due, next(self._order), job))
+
+    def _submit(self, job: _Job, interrupt: bool = False) -> None:
+        self.running[self.pool.submit(self._advance, job, interrupt)] = job
+
+    def _advance(self, job: _Job, interrupt: bool) -> Wait | None:
+        """In a worker: the change, or its next step, until it waits or ends."""
+        change = job.change
+        try:
+            if not job.started:
+                job.started = True
+                job.steps = get(change.kind).steps(change, self.context)
+                if job.steps is None:
+                    return self._end(job, _run_change(self.client, change, self.stop))
+                if self.stop.is_set():
+                    job.steps.close()
+                    return self._end(job, Outcome(change, "skipped", NOT_STARTED))
+            assert job.steps is not None
+            if self.stop.is_set() and not job.interrupted:  # a step queued before Ctrl-C
+                job.interrupted = interrupt = True
+            return job.steps.throw(Interrupted()) if interrupt else next(job.steps)
+        except StopIteration as end:
+            ended = end.value  # its message may quote the API: nothing secret goes out
+            outcome = Outcome(change, ended.status, redact(ended.message), ended.made)
+            return self._end(job, outcome)
+        except Interrupted:  # steps that do not handle it: they stopped where they waited
+            return self._end(job, Outcome(change, "failed", "interrupted while it waited"))
+        except Exception as exc:  # our bug, not the API's: the change must not vanish
+            return self._end(job, Outcome(change, "failed", f"internal error: {redact(repr(exc))}"))
+
+    def _end(self, job: _Job, outcome: Outcome) -> None:
+        job.finished = True
+        self.record(outcome)
+
+
 def _start_deletes(
     kind: str,
     changes: list[Change],
     report: ApplyReport,
-    pool: ThreadPoolExecutor,
-    run: Callable[[Change], None],
+    start: Callable[[Change], object],
     record: Callable[[Outcome], None],
 ) -> None:
     blocked = get(kind).deletes_need_creates and any(
@@ -178,7 +294,7 @@ def _start_deletes(
             )
             record(Outcome(change, "skipped", reason))
         else:
-            pool.submit(run, change)
+            start(change)
 
 
 def _run_change(client: CincopaClient, change: Change, stop: threading.Event) -> Outcome:
@@ -186,7 +302,7 @@ def _run_change(client: CincopaClient, change: Change, stop: threading.Event) ->
         if stop.is_set():
             if done:
                 return Outcome(change, "failed", f"interrupted after {done} of its calls")
-            return Outcome(change, "skipped", "interrupted before it started")
+            return Outcome(change, "skipped", NOT_STARTED)
         try:
             _send(client, change, done)
         except ApiError as exc:
@@ -215,15 +331,16 @@ def _send(client: CincopaClient, change: Change, index: int) -> None:
 
 
 def verify(client: CincopaClient, applied: list[Outcome], *, parallelism: int = 8) -> list[Drift]:
-    """Re-read what apply changed and list every field that does not hold the value sent."""
-    changes = [o.change for o in applied]
+    """Re-read what apply changed (and what it made) and list every field that does not
+    hold the value sent."""
     drift: list[Drift] = []
     with reader_for(client, parallelism) as reader:
         for kind in kinds():
-            mine = [c for c in changes if c.kind == kind.name]
+            mine = [(o.change, o.made or kind.target_of(o.change)) for o in applied]
+            mine = [(change, key) for change, key in mine if change.kind == kind.name]
             if not mine:
                 continue
-            current = kind.reread(reader, {kind.target_of(c) for c in mine} - {None})
-            for change in mine:
-                drift += kind.drift(change, current.get(kind.target_of(change) or ""))
+            current = kind.reread(reader, {key for _, key in mine} - {None})
+            for change, key in mine:
+                drift += kind.drift(change, current.get(key or ""))
     return drift

@@ -77,18 +77,21 @@ def export_account(
     *,
     parallelism: int = 8,
     schema: str | None = None,
+    portable: bool = True,
     force: bool = False,
 ) -> ExportResult:
     """Read the whole account and write it as manifests into `out_dir`.
 
     `schema` is what the `# yaml-language-server: $schema=` line points at; by default
-    the copy of the schema the export writes beside the files. Raises InvalidInput (exit
-    3) when `out_dir` holds anything but an earlier export, Refused (exit 4) when files of
-    an earlier export were edited since (unless `force`).
+    the copy of the schema the export writes beside the files. `portable`: objects
+    identified by what another account can have too where a kind can (an asset by its
+    reference_id when no other asset has it), else by their own ids. Raises InvalidInput
+    (exit 3) when `out_dir` holds anything but an earlier export, Refused (exit 4) when
+    files of an earlier export were edited since (unless `force`).
     """
     check_out_dir(out_dir, force=force)  # before any API call: a refusal costs nothing
     account = read_account(client, parallelism=parallelism)
-    return write_export(account, out_dir, schema=schema, force=force)
+    return write_export(account, out_dir, schema=schema, portable=portable, force=force)
 
 
 def read_account(
@@ -106,7 +109,12 @@ def read_account(
 
 
 def write_export(
-    account: Account, out_dir: Path, *, schema: str | None = None, force: bool = False
+    account: Account,
+    out_dir: Path,
+    *,
+    schema: str | None = None,
+    portable: bool = True,
+    force: bool = False,
 ) -> ExportResult:
     """Write the manifests of `account` into `out_dir` (see the module's rules)."""
     earlier = check_out_dir(out_dir, force=force)
@@ -121,7 +129,7 @@ def write_export(
     texts: dict[str, str] = {}
     counts: dict[str, int] = {}
     for kind in kinds():
-        entries = kind.export_entries(account.objects.get(kind.name, []), sink)
+        entries = kind.export_entries(account.objects.get(kind.name, []), sink, portable=portable)
         counts[kind.name] = len(entries)
         texts.update(_files_of(kind, entries, schema_line))
     written = []

@@ -5,7 +5,9 @@ are stored as references: a template of environment variables to resolve again a
 time (or, for an object being deleted whose key is a secret, found again among the live
 objects of its kind), each checked against a salted digest taken at plan time. For every
 object the plan touches it records the live values it planned against ("absent"
-included), so a plan that went stale is refused (see engine/staleness.py).
+included), so a plan that went stale is refused (see engine/staleness.py). It names the
+environment, the account and the API host it was made for, and `apply --plan` refuses
+another account.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import read_bounded, write_atomic
 from cincopa_sync.manifest.interpolate import template_parts
 from cincopa_sync.manifest.model import DesiredState
-from cincopa_sync.plan import Change, FieldChange, Observed, Plan
+from cincopa_sync.plan import Change, FieldChange, Observed, Plan, PlanContext
 from cincopa_sync.shown import Unresolved
 
 FORMAT = "cincopa-sync saved plan"
@@ -112,6 +114,8 @@ def write_saved_plan(
         "format_version": FORMAT_VERSION,
         "tool_version": __version__,
         "api": api_identity,
+        # Where the plan is for: `apply --plan` refuses another account, or environment.
+        **_context_out(plan),
         "manifest_digest": desired.digest,
         "allow_deletes": allow_deletes,
         "salt": salt,
@@ -134,6 +138,24 @@ def write_saved_plan(
     document = {"checksum": hashlib.sha256(text.encode()).hexdigest(), **body}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     write_atomic(Path(path), text, mode=0o600)  # the owner only: it is an approval
+
+
+def _context_out(plan: Plan) -> dict[str, Any]:
+    ctx = plan.context
+    if ctx is None:
+        return {}
+    return {"environment": ctx.environment, "account": ctx.account, "api_host": ctx.api_host}
+
+
+def _context_in(document: Mapping[str, Any]) -> PlanContext | None:
+    if "account" not in document:
+        return None
+    environment = document["environment"]
+    return PlanContext(
+        str(document["account"]),
+        str(document["api_host"]),
+        None if environment is None else str(environment),
+    )
 
 
 def _scrub(value: Any, refs: Mapping[str, str]) -> Any:
@@ -164,6 +186,7 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
                 "endpoint": c.endpoint,
                 "params": [[k, _scrub(v, refs)] for k, v in c.params],
                 "secret": sorted(c.secret),
+                "deferred": sorted(c.deferred),
             }
             for c in change.calls
         ],
@@ -211,6 +234,7 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
             targets=tuple(document.get("targets", ())),
             left_out=int(document.get("left_out", 0)),
             drift_adopted=_optional_tuple(document.get("drift_adopted")),
+            context=_context_in(document),
         )
         return SavedPlan(
             api_identity=document["api"],
@@ -250,7 +274,12 @@ def _location(text: str | None) -> Location | None:
 
 def _change_in(data: Mapping[str, Any]) -> Change:
     calls = tuple(
-        Call(c["endpoint"], tuple((k, _unscrub(v)) for k, v in c["params"]), frozenset(c["secret"]))
+        Call(
+            c["endpoint"],
+            tuple((k, _unscrub(v)) for k, v in c["params"]),
+            frozenset(c["secret"]),
+            frozenset(c["deferred"]),
+        )
         for c in data["calls"]
     )
     return Change(

@@ -1,29 +1,40 @@
-"""Assets: metadata and tags of existing assets, identified by rid or by reference_id."""
+"""Assets: metadata and tags, identified by rid or by reference_id; created from a
+`source` URL when missing, deleted on request (`absent: true`)."""
 
 from __future__ import annotations
 
+import difflib
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import ListShape
-from cincopa_sync.errors import Location, Problem
+from cincopa_sync.errors import ApiError, Location, OutcomeUnknown, Problem
 from cincopa_sync.kinds.base import (
+    Ended,
     ExportSink,
     Field,
+    Interrupted,
     Kind,
     KindDiff,
     LiveObject,
     PlanOptions,
+    StepContext,
+    Steps,
+    Wait,
     count_or_none,
     text,
 )
 from cincopa_sync.manifest.yamlwrite import flow_list, literal, writable
-from cincopa_sync.plan import Change, Observed
+from cincopa_sync.plan import Change, FieldChange, Observed, plain
+from cincopa_sync.shown import show_value
 
 if TYPE_CHECKING:
+    from cincopa_sync.api.client import CincopaClient
     from cincopa_sync.api.paging import Item, PageTally, Reader
     from cincopa_sync.manifest.semantic import EntryContext
 
@@ -32,6 +43,17 @@ REFERENCE_ID = "reference_id"
 TAGS = "tags"
 VIDEO_THUMB_SEC = "video_thumb_sec"
 THUMB_ATTACHED_RID = "thumb_attached_rid"
+SOURCE = "source"  # create from this URL when missing: not a field of the asset
+ABSENT = "absent"  # true: delete the asset
+FILENAME = ep.ASSET_FILENAME
+# Staleness of an identity: the key `ref:<reference_id>` observes which rids have that
+# reference_id (the pseudo-field RESOLVES_TO), so a saved plan that resolved it to one
+# asset refuses when a second asset got it, or it moved; a create observes it absent.
+REF_KEY = "ref:"
+RESOLVES_TO = "resolves_to"
+# An upload's status is read first after POLL_FIRST seconds, then after pauses growing by
+# POLL_GROWTH up to POLL_MAX: few reads for uploads of seconds or of an hour alike.
+POLL_FIRST, POLL_GROWTH, POLL_MAX = 1.0, 2.0, 60.0
 
 # The managed fields, in the order plans show them; each is also a set_meta parameter.
 FIELDS = (
@@ -56,6 +78,8 @@ class AssetSpec:
     ident: str
     fields: Mapping[str, object]
     location: Location
+    source: str | None = None  # by reference_id only: create from this URL when missing
+    absent: bool = False  # delete it (then `fields` is empty)
 
     @property
     def address(self) -> str:
@@ -72,6 +96,11 @@ class AssetLive:
     objects: dict[str, LiveObject] = field(default_factory=dict)  # by rid
     by_reference: dict[str, list[str]] = field(default_factory=dict)  # asked refs only
     read: str = "none"  # none | lookup | listing
+    total: int = 0  # the account's assets, as page 1's items_data counts them
+    # filename -> rids of assets without a reference_id, for the filenames of sources only:
+    # an upload an earlier run started and could not finish naming.
+    orphans: dict[str, list[str]] = field(default_factory=dict)
+    tag_cloud: frozenset[str] | None = None  # every tag some asset carries; None: not read
 
 
 class AssetKind(Kind):
@@ -79,6 +108,8 @@ class AssetKind(Kind):
     plural = "assets"
     key = RID
     fields = FIELDS
+    # Only the rid beside the fields: one more key would double every kept asset's dict
+    # table (11 keys do not fit in 16 slots), 19 MB per 100,000 assets.
     read_also = (Field(RID),)
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
@@ -105,9 +136,12 @@ class AssetKind(Kind):
             if first is not None:
                 entry.error(here, f"asset {by} {ident} is declared twice: here and at {first[0]}")
                 ok = False
+        absent = values.get(ABSENT) is True
+        source = values.get(SOURCE)
+        ok = self._check_lifecycle(entry, by, absent, source) and ok
         fields: dict[str, object] = {}
         for key, value in values.items():
-            if key == by:
+            if key in (by, SOURCE, ABSENT):
                 continue
             if key == TAGS:
                 tags = entry.tag_set(key)
@@ -119,52 +153,136 @@ class AssetKind(Kind):
                 fields[key] = value
         if not ok:
             return None
-        return AssetSpec(by, ident, MappingProxyType(fields), entry.location)
+        return AssetSpec(by, ident, MappingProxyType(fields), entry.location, source, absent)
+
+    def merge(self, earlier: AssetSpec, later: AssetSpec, wrote: frozenset[str]) -> AssetSpec:
+        """`absent` and `source` as the latest layer that wrote them says; a later
+        `absent: true` deletes the asset whatever earlier layers wrote (nothing else is
+        sent for it), a later `absent: false` keeps it."""
+        merged = super().merge(earlier, later, wrote)
+        absent = later.absent if ABSENT in wrote else earlier.absent
+        source = later.source if SOURCE in wrote else earlier.source
+        if absent and ABSENT in wrote:
+            return replace(merged, fields=MappingProxyType({}), absent=True, source=None)
+        return replace(merged, absent=absent, source=None if absent else source)
+
+    def check_merged(self, specs: Sequence[AssetSpec]) -> list[Problem]:
+        """An asset an earlier layer deletes (`absent: true`) that a later layer gives
+        fields: which one is meant cannot be guessed."""
+        return [
+            Problem(
+                spec.location,
+                f"{spec.address} is absent: true in an earlier layer, but this layer writes "
+                f"{', '.join(spec.fields)}: write absent: false here to keep the asset",
+            )
+            for spec in specs
+            if spec.absent and spec.fields
+        ]
+
+    def _check_lifecycle(self, entry: EntryContext, by: str, absent: bool, source: object) -> bool:
+        """`absent: true` stands alone beside the identity; `source` needs reference_id as
+        the identity (a rid cannot be known before the upload) and an http(s) URL."""
+        ok = True
+        if absent:
+            for key in entry.entry:
+                if key not in (by, ABSENT):
+                    entry.error(
+                        entry.key_at(key),
+                        f"{key} is not allowed beside absent: true (the asset is deleted): "
+                        f"keep only its {by}",
+                    )
+                    ok = False
+            return ok
+        if source is None:
+            return ok
+        if by == RID:
+            entry.error(
+                entry.key_at(SOURCE),
+                "source needs reference_id as the identity, not rid (a rid is known only "
+                "after the upload): drop rid to create the asset, or drop source",
+            )
+            ok = False
+        parts = urlsplit(str(source))
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            entry.error(
+                entry.at(SOURCE), f"source must be an http:// or https:// URL, got {source!r}"
+            )
+            ok = False
+        return ok
 
     # -- live -------------------------------------------------------------------------
 
     def read(self, reader: Reader, specs: Sequence[AssetSpec], prune: bool) -> AssetLive:
         rids = {s.ident for s in specs if s.by == RID}
         refs = {s.ident for s in specs if s.by == REFERENCE_ID}
-        return self._read(reader, rids, refs)
+        sources = {s.ident: filename_of(s.source) for s in specs if s.source}
+        live = self._read(reader, rids, refs, {r: n for r, n in sources.items() if n})
+        if any(s.fields.get(TAGS) for s in specs):  # only a plan that may add tags needs it
+            cloud = reader.client.call(ep.asset_get_tags()).get(ep.F_TAG_CLOUD)
+            live.tag_cloud = _tags_of(cloud)
+        return live
 
     def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
-        return self._read(reader, set(keys), set()).objects
+        """The assets with these rids and, for each key `ref:<reference_id>`, which rids
+        have that reference_id (when any has)."""
+        keys = set(keys)
+        refs = {k.removeprefix(REF_KEY) for k in keys if k.startswith(REF_KEY)}
+        live = self._read(reader, {k for k in keys if not k.startswith(REF_KEY)}, refs, {})
+        found: dict[str, LiveObject] = dict(live.objects)
+        for ref in refs:
+            matches = live.by_reference.get(ref)
+            if matches:
+                found[REF_KEY + ref] = {RESOLVES_TO: tuple(sorted(matches))}
+        return found
 
-    def _read(self, reader: Reader, rids: set[str], refs: set[str]) -> AssetLive:
+    def _read(
+        self, reader: Reader, rids: set[str], refs: set[str], sources: Mapping[str, str]
+    ) -> AssetLive:
         live = AssetLive()
 
         def read_once() -> PageTally | None:
-            live.objects, live.by_reference = {}, {}  # nothing of a moving read is kept
-            return self._read_once(reader, rids, refs, live)
+            # nothing of a moving read is kept
+            live.objects, live.by_reference, live.orphans = {}, {}, {}
+            return self._read_once(reader, rids, refs, sources, live)
 
         if rids or refs:
             reader.until_still(read_once)
         return live
 
     def _read_once(
-        self, reader: Reader, rids: set[str], refs: set[str], live: AssetLive
+        self,
+        reader: Reader,
+        rids: set[str],
+        refs: set[str],
+        sources: Mapping[str, str],
+        live: AssetLive,
     ) -> PageTally | None:
         """The cheaper of a full listing and one lookup per named asset, by number of calls.
 
         Page 1 of the listing is read first: it tells the account's size and the page size
         the server honours, and often already holds some of the named assets. Returns the
         tally of the listing's pages when it read more than one (lookups check their own).
+        `sources` (reference_id -> the filename its source makes) are the entries that may
+        be created: the listing also keeps the assets without reference_id of those names
+        (orphans); lookups search for them, one search per entry that is to be created.
         """
 
         def page_call(number: int) -> ep.Call:
             return ep.asset_list(page=number, items_per_page=reader.page_size)
 
+        names = frozenset(sources.values())
         first = reader.page(page_call(1), _SHAPE, 1)
-        self._keep(first[0], rids, refs, live)
+        live.total = first[1].items_count
+        self._keep(first[0], rids, refs, live, names)
         missing_rids = sorted(rids - live.objects.keys())
-        lookups = len(missing_rids) + len(refs)  # a reference may sit on a later page
+        # a reference may sit on a later page; a create may need a search
+        lookups = len(missing_rids) + len(refs) + len(sources)
         if first[1].pages_count - 1 <= lookups:
             live.read = "listing"
             return reader.pages(
                 page_call,
                 _SHAPE,
-                lambda items: self._keep(items, rids, refs, live),
+                lambda items: self._keep(items, rids, refs, live, names),
                 first=first,
                 concurrent=True,
             )
@@ -184,30 +302,60 @@ class AssetKind(Kind):
         for ref, items in zip(ordered, found, strict=True):
             live.by_reference[ref] = []
             self._keep(items, set(), {ref}, live)
+        # Only the entries to be created need their orphans: search for those names.
+        pending = sorted({n for r, n in sources.items() if not live.by_reference.get(r)})
+        live.orphans = {}
+        searched = reader.map(
+            lambda name: reader.every(lambda n: ep.asset_list(search=name, page=n), _SHAPE),
+            pending,
+        )
+        for items in searched:
+            self._keep(items, set(), set(), live, frozenset(pending))
         return None
 
-    def _keep(self, items: Iterable[Item], rids: set[str], refs: set[str], live: AssetLive) -> None:
-        """Keep only the assets the manifests name, so memory follows the managed set."""
+    def _keep(
+        self,
+        items: Iterable[Item],
+        rids: set[str],
+        refs: set[str],
+        live: AssetLive,
+        names: frozenset[str] = frozenset(),
+    ) -> None:
+        """Keep only the assets the manifests name (and the orphans of the sources' file
+        names), so memory follows the managed set."""
         for item in items:
             rid = str(item.get(RID, ""))
             ref = str(item.get(REFERENCE_ID) or "")
             wanted = rid in rids
-            if ref and ref in refs:
-                wanted = True
-                matches = live.by_reference.setdefault(ref, [])
-                if rid not in matches:
-                    matches.append(rid)
+            if ref:
+                if ref in refs:
+                    wanted = True
+                    matches = live.by_reference.setdefault(ref, [])
+                    if rid not in matches:
+                        matches.append(rid)
+            elif names and item.get(FILENAME) in names:
+                orphans = live.orphans.setdefault(str(item[FILENAME]), [])
+                if rid not in orphans:
+                    orphans.append(rid)
             if wanted:
                 live.objects[rid] = self.parse(item)
 
     def live_from_json(self, data: Mapping[str, Any]) -> AssetLive:
+        """The whole account: every asset, every orphan, the tags of all assets."""
         live = AssetLive()
+        tags: set[str] = set()
         for item in data.get(self.plural, []):
             asset = self.parse(item)
-            live.objects[str(asset[RID])] = asset
+            rid = str(asset[RID])
+            live.objects[rid] = asset
+            tags |= asset[TAGS]  # type: ignore[arg-type]
             ref = str(asset[REFERENCE_ID])
             if ref:
-                live.by_reference.setdefault(ref, []).append(str(asset[RID]))
+                live.by_reference.setdefault(ref, []).append(rid)
+            elif item.get(FILENAME):
+                live.orphans.setdefault(str(item[FILENAME]), []).append(rid)
+        live.total = len(live.objects)
+        live.tag_cloud = frozenset(tags)
         return live
 
     # -- diff -------------------------------------------------------------------------
@@ -217,7 +365,17 @@ class AssetKind(Kind):
     ) -> tuple[KindDiff, list[Problem]]:
         out, problems = KindDiff(), []
         claimed: dict[str, Location] = {}  # rid -> the entry that manages it
+        # reference_ids that entries by rid set: a create of one would make a duplicate
+        given = {
+            str(s.fields[REFERENCE_ID]): s.location
+            for s in specs
+            if s.by == RID and REFERENCE_ID in s.fields
+        }
         for spec in specs:
+            if self._missing(spec, live):
+                if spec.source and not spec.absent:  # else: absent already, no change
+                    out.changes.append(self._create(spec, live, given, out, problems))
+                continue
             rid = self._resolve(spec, live, problems)
             if rid is None:
                 continue
@@ -232,22 +390,112 @@ class AssetKind(Kind):
                 continue
             claimed[rid] = spec.location
             current = live.objects[rid]
-            diffs = self.changes_of(spec.fields, current)
-            if diffs:
-                call = ep.asset_set_meta(rid, {d.field: spec.fields[d.field] for d in diffs})
-                seen = Observed(self.name, rid, self.seen(spec.fields, current))
-                out.changes.append(
-                    Change(
-                        spec.address,
-                        self.name,
-                        "update",
-                        tuple(diffs),
-                        (call,),
-                        spec.location,
-                        observed=(seen,),
-                    )
-                )
+            change = (
+                self._delete(spec, rid, current)
+                if spec.absent
+                else self._update(spec, rid, current)
+            )
+            if change is not None:
+                out.changes.append(change)
+        if any(c.action == "delete" for c in out.changes):
+            out.live_count = live.total  # the delete-safety share is of the whole account
+        out.warnings += _new_tag_warnings(out.changes, live.tag_cloud)
         return out, problems
+
+    def _missing(self, spec: AssetSpec, live: AssetLive) -> bool:
+        """Whether an entry that may create or delete names no live asset."""
+        if not (spec.source or spec.absent):
+            return False
+        if spec.by == RID:
+            return spec.ident not in live.objects
+        return not live.by_reference.get(spec.ident)
+
+    def _observed(self, spec: AssetSpec, rid: str, fields: tuple) -> tuple[Observed, ...]:
+        """The asset as the plan saw it and, identified by reference_id, what that resolved
+        to: a saved plan refuses when either moved."""
+        seen = Observed(self.name, rid, fields)
+        if spec.by == RID:
+            return (seen,)
+        return (seen, Observed(self.name, REF_KEY + spec.ident, ((RESOLVES_TO, (rid,)),)))
+
+    def _update(self, spec: AssetSpec, rid: str, current: LiveObject) -> Change | None:
+        diffs = self.changes_of(spec.fields, current)
+        if not diffs:
+            return None
+        call = ep.asset_set_meta(rid, {d.field: spec.fields[d.field] for d in diffs})
+        return Change(
+            spec.address,
+            self.name,
+            "update",
+            tuple(diffs),
+            (call,),
+            spec.location,
+            observed=self._observed(spec, rid, self.seen(spec.fields, current)),
+        )
+
+    def _delete(self, spec: AssetSpec, rid: str, current: LiveObject) -> Change:
+        caption = current.get("caption")
+        note = "absent: true: deleted for good, from every gallery too"
+        return Change(
+            spec.address,
+            self.name,
+            "delete",
+            (FieldChange(RID, rid, None),),
+            (ep.asset_delete(rid),),
+            spec.location,
+            (f"{note} (caption {show_value(caption)})" if caption else note,),
+            observed=self._observed(spec, rid, ()),
+        )
+
+    def _create(
+        self,
+        spec: AssetSpec,
+        live: AssetLive,
+        given: Mapping[str, Location],
+        out: KindDiff,
+        problems: list[Problem],
+    ) -> Change:
+        """Upload from the source, then one set_meta naming it (reference_id) with every
+        field the entry writes."""
+        source = str(spec.source)
+        if spec.ident in given:
+            problems.append(
+                Problem(
+                    spec.location,
+                    f"reference_id {spec.ident!r} is to be created here, but the entry at "
+                    f"{given[spec.ident]} gives it to another asset: two assets would have it",
+                )
+            )
+        orphans = sorted(live.orphans.get(filename_of(source), ()))
+        if orphans:
+            out.warnings.append(_orphan_warning(spec, orphans))
+        written = {REFERENCE_ID: spec.ident, **spec.fields}
+        fields = [FieldChange(REFERENCE_ID, None, spec.ident), FieldChange(SOURCE, None, source)]
+        fields += [
+            FieldChange(f.name, None, plain(spec.fields[f.name]))
+            for f in self.fields
+            if f.name in spec.fields and f.name != REFERENCE_ID
+        ]
+        calls = (
+            ep.asset_upload(source),
+            ep.asset_upload_status(None),
+            ep.asset_set_meta(None, written),
+        )
+        note = (
+            "the upload's status is read with growing pauses until it completes "
+            "(--upload-timeout), then one set_meta names the new asset"
+        )
+        return Change(
+            spec.address,
+            self.name,
+            "create",
+            tuple(fields),
+            calls,
+            spec.location,
+            (note,),
+            creates=True,
+            observed=(Observed(self.name, REF_KEY + spec.ident, None),),
+        )
 
     def _resolve(self, spec: AssetSpec, live: AssetLive, problems: list[Problem]) -> str | None:
         if spec.by == RID:
@@ -259,7 +507,12 @@ class AssetKind(Kind):
         if len(rids) == 1:
             return rids[0]
         if not rids:
-            problems.append(Problem(spec.location, f"no asset has reference_id {spec.ident!r}"))
+            problems.append(
+                Problem(
+                    spec.location,
+                    f"no asset has reference_id {spec.ident!r} (give `source:` to create it)",
+                )
+            )
         else:
             problems.append(
                 Problem(
@@ -269,6 +522,25 @@ class AssetKind(Kind):
                 )
             )
         return None
+
+    # -- staleness and apply ------------------------------------------------------------
+
+    def observe_again(self, like: Observed, current: LiveObject | None) -> Observed:
+        if like.key.startswith(REF_KEY) and like.fields and current is not None:
+            return Observed(like.kind, like.key, ((RESOLVES_TO, current[RESOLVES_TO]),))
+        return super().observe_again(like, current)
+
+    def steps(self, change: Change, ctx: StepContext) -> Steps | None:
+        return _upload(change, ctx) if change.action == "create" else None
+
+    def target_of(self, change: Change) -> str | None:
+        last = change.calls[-1]
+        return None if last.deferred else last.target()  # a create's: known after upload
+
+    def holds(self, fc: FieldChange, current: LiveObject) -> tuple[bool, object]:
+        if fc.field == SOURCE:  # cannot be read back
+            return True, fc.after
+        return super().holds(fc, current)
 
     # -- export -----------------------------------------------------------------------
 
@@ -292,8 +564,25 @@ class AssetKind(Kind):
 
     def export_note(self, span: str, total: int) -> str:
         return (
-            f"# Assets {span} of {total:,}, by rid. Every managed field is written;\n"
-            "# remove a field's line to stop managing it (assets are never created or deleted).\n"
+            f"# Assets {span} of {total:,}. Every managed field is written;\n"
+            "# remove a field's line to stop managing it (`absent: true` deletes an asset).\n"
+        )
+
+    def export_entries(
+        self, objects: list[LiveObject], sink: ExportSink, *, portable: bool = True
+    ) -> list[str]:
+        """Portable: an asset whose reference_id no other asset has is identified by it (it
+        names the same asset in an account made from these manifests, where rids differ);
+        the others by rid."""
+        if not portable:
+            return self.entries_of(objects, sink, self.export_entry)
+        uses = Counter(str(o.get(REFERENCE_ID) or "") for o in objects)
+        return self.entries_of(
+            objects,
+            sink,
+            lambda obj, _sink: _entry(
+                obj, by_reference=uses[str(obj.get(REFERENCE_ID) or "")] == 1
+            ),
         )
 
     def export_entry(self, obj: LiveObject, sink: ExportSink) -> tuple[str | None, str]:
@@ -304,8 +593,9 @@ class AssetKind(Kind):
 _TEXT = tuple(f.name for f in FIELDS if f.parse is text and f.name != THUMB_ATTACHED_RID)
 
 
-def _entry(asset: LiveObject) -> tuple[str | None, str]:
-    """Every managed field as it is live (thumb_attached_rid only when set)."""
+def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None, str]:
+    """Every managed field as it is live (thumb_attached_rid only when set), identified by
+    rid, or by reference_id (a non-empty one) when `by_reference`."""
     rid = str(asset[RID])
     tags = sorted(asset.get(TAGS) or ())  # type: ignore[call-overload]
     if not rid:
@@ -313,8 +603,13 @@ def _entry(asset: LiveObject) -> tuple[str | None, str]:
     texts = [asset.get(name) for name in (*_TEXT, THUMB_ATTACHED_RID)]
     if not all(writable(v) for v in [rid, *tags, *texts] if isinstance(v, str)):
         return None, f"asset {rid!a}: holds text that is not valid Unicode"
-    lines = [f"  - rid: {literal(rid)}"]
-    lines += [f"    {name}: {literal(str(asset.get(name) or ''))}" for name in _TEXT]
+    identity, value = RID, rid
+    if by_reference and asset.get(REFERENCE_ID):
+        identity, value = REFERENCE_ID, str(asset[REFERENCE_ID])
+    lines = [f"  - {identity}: {literal(value)}"]
+    lines += [
+        f"    {name}: {literal(str(asset.get(name) or ''))}" for name in _TEXT if name != identity
+    ]
     lines.append(f"    tags: {flow_list(tags)}")
     thumb_sec = asset.get(VIDEO_THUMB_SEC)
     if isinstance(thumb_sec, int) and thumb_sec >= 0:
@@ -323,3 +618,138 @@ def _entry(asset: LiveObject) -> tuple[str | None, str]:
     if thumb_rid:
         lines.append(f"    thumb_attached_rid: {literal(str(thumb_rid))}")
     return "\n".join(lines) + "\n", ""
+
+
+def filename_of(source: str | None) -> str:
+    """The filename an upload of `source` gives the new asset: the URL's last path segment,
+    percent-escapes decoded ("" when the path ends in "/")."""
+    return unquote(urlsplit(source or "").path.rsplit("/", 1)[-1])
+
+
+def _tags_of(cloud: object) -> frozenset[str]:
+    """The tags of asset.get_tags' cloud (tag -> count), without its special counts."""
+    if not isinstance(cloud, Mapping):
+        return frozenset()
+    return frozenset(str(t) for t in cloud if t not in ep.TAG_CLOUD_COUNTS)
+
+
+def _orphan_warning(spec: AssetSpec, rids: list[str]) -> Problem:
+    name = filename_of(spec.source)
+    which = f"asset {rids[0]} has" if len(rids) == 1 else f"assets {', '.join(rids)} have"
+    return Problem(
+        spec.location,
+        f"{which} no reference_id and the filename {name!r} this source gives: probably an "
+        f"upload an earlier run could not finish. To adopt it instead of uploading again, "
+        f"replace `source:` with `rid: {rids[0]}` and keep `reference_id: {spec.ident}`",
+        "warning",
+    )
+
+
+def _new_tag_warnings(changes: Iterable[Change], known: frozenset[str] | None) -> list[Problem]:
+    """One warning per tag the plan adds that no live asset carries (a typo, often), at
+    the first entry adding it, with the closest tag of the account."""
+    if known is None:
+        return []
+    adding: dict[str, list[Location]] = {}
+    for change in changes:
+        for fc in change.fields:
+            if fc.field == TAGS and change.location is not None:
+                for tag in set(fc.after or ()) - set(fc.before or ()):  # type: ignore[call-overload]
+                    if tag not in known:
+                        adding.setdefault(tag, []).append(change.location)
+    by_lower = {t.lower(): t for t in sorted(known)}
+    warnings = []
+    for tag in sorted(adding):
+        places = sorted(adding[tag])
+        message = f"tag {tag!r} is new: no asset carries it yet"
+        close = difflib.get_close_matches(tag.lower(), by_lower, 1)
+        if close:
+            message += f" (did you mean {by_lower[close[0]]!r}?)"
+        if len(places) > 1:
+            more = len(places) - 1
+            message += f"; {more} more {'entry adds' if more == 1 else 'entries add'} it"
+        warnings.append(Problem(places[0], message, "warning"))
+    return warnings
+
+
+# -- a create, run as steps --------------------------------------------------------------
+
+
+def _upload(change: Change, ctx: StepContext) -> Steps:
+    """Upload, read its status with growing pauses (holding no worker in between) until it
+    completes, then the one set_meta on the new rid. A lost upload answer is never sent
+    again: that could make two assets."""
+    upload, status_read, set_meta = change.calls
+    client = ctx.client
+    name = filename_of(upload.param("input"))
+    try:
+        body = client.call(upload, idempotent=False)
+    except OutcomeUnknown as exc:
+        return Ended("unknown", f"{exc}. {_NOT_AGAIN} {_check(name)}")
+    except ApiError as exc:
+        return Ended("failed", f"{exc}; nothing was uploaded")
+    status_id = str(body.get(ep.F_STATUS_ID) or "")
+    if not status_id:
+        return Ended("unknown", f"the upload answered without a status_id. {_check(name)}")
+    read = status_read.filled(status_id=status_id)
+    scale = client.policy.time_scale  # tests run the pauses faster
+    deadline = ctx.clock() + ctx.wait_timeout
+    pause = POLL_FIRST * scale
+    while True:
+        try:
+            yield Wait(max(0.0, min(pause, deadline - ctx.clock())))
+        except Interrupted:
+            return _abort(client, status_id, "interrupted while the upload was processing", name)
+        try:
+            answer = client.call(read)
+        except ApiError as exc:
+            why = f"the upload started (status_id {status_id}) but its status could not be read"
+            return Ended("unknown", f"{why}: {exc}. {_check(name)}")
+        state = answer.get(ep.F_UPLOAD_STATUS)
+        if state == ep.UPLOAD_COMPLETED:
+            break
+        if state == ep.UPLOAD_FAILED:
+            more = str(answer.get(ep.F_UPLOAD_MORE) or "").strip()
+            return Ended(
+                "failed",
+                f"the upload failed{f' ({more})' if more else ''}; nothing was written for it",
+            )
+        if ctx.clock() >= deadline:
+            why = f"the upload did not complete within --upload-timeout ({ctx.wait_timeout:g} s)"
+            return _abort(client, status_id, why, name)
+        pause = min(pause * POLL_GROWTH, POLL_MAX * scale)
+    rid = str(answer.get(ep.F_UPLOAD_RESID) or "")
+    if not rid:
+        return Ended("unknown", f"the upload completed without naming its asset. {_check(name)}")
+    try:
+        client.call(set_meta.filled(rid=rid))
+    except ApiError as exc:
+        return Ended(
+            "failed",
+            f"asset {rid} was uploaded, but its set_meta failed: {exc}. Plan again: it warns "
+            f"about {rid} (no reference_id) and says how to adopt it",
+            made=rid,
+        )
+    return Ended("applied", made=rid)
+
+
+_NOT_AGAIN = "The upload was not sent again: that could make a second asset."
+
+
+def _check(filename: str) -> str:
+    return (
+        f"Check by running `plan` again: if an asset was made, the plan warns about an asset "
+        f"without reference_id named {filename!r} and says how to adopt it; if not, it plans "
+        "the create again"
+    )
+
+
+def _abort(client: CincopaClient, status_id: str, why: str, filename: str) -> Ended:
+    try:
+        client.call(ep.asset_upload_abort(status_id))
+    except ApiError as exc:
+        return Ended(
+            "unknown",
+            f"{why}; aborting it (status_id {status_id}) failed: {exc}. {_check(filename)}",
+        )
+    return Ended("failed", f"{why}: aborted it (asset.upload_from_url_abort), no asset was made")

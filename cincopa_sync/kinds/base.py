@@ -4,20 +4,23 @@ A kind is one class (see asset.py, portal.py, webhook.py) registered once in
 kinds/__init__.py. The engine, the renderers and the CLI only ever ask the registry, so
 everything a kind knows is written here or in its own module, once:
 
-- its manifest entry: key, identity, how a checked entry becomes a spec (`build`);
+- its manifest entry: key, identity, how a checked entry becomes a spec (`build`), and
+  how an entry of a later layer merges into an earlier layer's spec (`merge`);
 - its fields and their canonical forms (`Field`), used alike by the diff (`change`), the
   staleness check of saved plans (`owned`), the post-apply verification (`holds`) and
   export;
 - how it is read live (`read`, `reread`) and how an item becomes a live object;
 - how a difference becomes calls, in what order (`diff`);
 - how a write whose answer was lost is checked (`took_effect`);
+- how a change that must wait for the API is run, as steps (`steps`);
 - its export entries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from cincopa_sync.api import endpoints as ep
@@ -26,6 +29,7 @@ from cincopa_sync.errors import Location, Problem
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 
 if TYPE_CHECKING:
+    from cincopa_sync.api.client import CincopaClient
     from cincopa_sync.api.paging import Reader
     from cincopa_sync.manifest.semantic import EntryContext
 
@@ -164,6 +168,42 @@ class Live(Protocol):
     objects: dict[str, LiveObject]  # by key
 
 
+# -- changes run as steps ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """A change's steps ask to go on after `seconds`, holding no worker meanwhile."""
+
+    seconds: float
+
+
+class Interrupted(Exception):
+    """Thrown into a change's steps at a Wait when apply is interrupted: the kind undoes
+    what it can (an upload in progress is aborted) and ends."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """How a change run as steps ended."""
+
+    status: str  # applied | failed | unknown (it may have taken effect: a lost answer)
+    message: str = ""
+    made: str | None = None  # the key of the object it made, when the plan could not know it
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a change's steps get from apply."""
+
+    client: CincopaClient
+    clock: Callable[[], float]  # seconds, monotonic
+    wait_timeout: float  # how long a change may wait for work the API does (an upload)
+
+
+Steps = Generator[Wait, None, Ended]
+
+
 # -- the kind ------------------------------------------------------------------------------
 
 
@@ -207,6 +247,42 @@ class Kind:
     def build(self, entry: EntryContext) -> Any:
         """The spec of a schema-checked entry, or None after reporting its problems."""
         raise NotImplementedError
+
+    def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
+        """The keys of a manifest entry (as parsed, maybe not valid) whose values are
+        secrets: they, and the variables they are written with, are masked in every
+        message from the moment the file is read."""
+        return ()
+
+    # -- layers (overlays): one object written by several layers ----------------------
+
+    def identity(self, spec: Any) -> str:
+        """What makes entries of two layers one object: by default its address."""
+        return spec.address
+
+    def merge(self, earlier: Any, later: Any, wrote: frozenset[str]) -> Any:
+        """One object from an earlier layer's spec and a later layer's entry for it, which
+        wrote the keys `wrote`: what the later entry wrote replaces the earlier values, a
+        map field (portal settings) key by key, a list as a whole; the rest stays.
+
+        This default is for specs that hold every managed field in `fields` (only those an
+        entry wrote) and nothing else an entry may leave out; other kinds override it.
+        """
+        fields = dict(earlier.fields)
+        for name, value in later.fields.items():
+            before = fields.get(name)
+            if self._is_map(name) and isinstance(before, Mapping):
+                value = MappingProxyType({**before, **value})
+            fields[name] = value
+        return replace(later, fields=MappingProxyType(fields))
+
+    def check_merged(self, specs: Sequence[Any]) -> list[Problem]:
+        """What no single layer could get wrong but their merge can (names two objects
+        share, a combination one entry could not write)."""
+        return []
+
+    def _is_map(self, name: str) -> bool:
+        return any(f.name == name and f.shape == "map" for f in self.fields)
 
     # -- live -------------------------------------------------------------------------
 
@@ -322,6 +398,11 @@ class Kind:
             return call.target() in live and call.renamed_from() not in live
         return (call.target() in live) != (call.effect == "delete")
 
+    def steps(self, change: Change, ctx: StepContext) -> Steps | None:
+        """The change as steps that may wait (yield Wait) and end with Ended; None: the
+        plan's calls, one after another."""
+        return None
+
     def target_of(self, change: Change) -> str | None:
         """The key of the object a change leaves behind (what verification reads)."""
         return change.calls[-1].target()
@@ -360,12 +441,24 @@ class Kind:
             "yourself (see docs/manifest.md).\n"
         )
 
-    def export_entries(self, objects: list[LiveObject], sink: ExportSink) -> list[str]:
+    def export_entries(
+        self, objects: list[LiveObject], sink: ExportSink, *, portable: bool = True
+    ) -> list[str]:
         """One manifest entry per object, as YAML text, in key order; an object no
-        manifest could describe is left out, and why goes to `sink.skipped`."""
+        manifest could describe is left out, and why goes to `sink.skipped`. `portable`:
+        identify objects by what another account can have too, where the kind can."""
+        return self.entries_of(objects, sink, self.export_entry)
+
+    def entries_of(
+        self,
+        objects: list[LiveObject],
+        sink: ExportSink,
+        entry: Callable[[LiveObject, ExportSink], tuple[str | None, str]],
+    ) -> list[str]:
+        """`entry` of each object in key order, those it leaves out noted in `sink`."""
         entries = []
         for obj in sorted(objects, key=lambda o: str(o[self.key])):
-            text, why = self.export_entry(obj, sink)
+            text, why = entry(obj, sink)
             if text is None:
                 sink.skipped.append(why)
             else:

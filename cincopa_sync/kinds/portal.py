@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 SUBDOMAIN = ep.PORTAL_SUBDOMAIN
 SETTINGS = ep.PORTAL_SETTINGS
+PREVIOUSLY = "previously"
 STATUS = ep.PORTAL_STATUS
+ACTIVE = "active"  # managed state, derived from the live status
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 
 
@@ -45,9 +47,15 @@ def _setting_text(value: object) -> str:
     return str(value)
 
 
+def _is_active(status: object) -> bool:
+    """A portal is active unless its status says otherwise (no status: active)."""
+    return status in (None, "", ep.PORTAL_ACTIVE)
+
+
 FIELDS = (
     Field("name"),
     Field("visibility"),
+    Field(ACTIVE, _is_active, wire=STATUS),  # false: ceased (portal.cease), not deleted
     Field(SETTINGS, _settings, "map"),
 )
 
@@ -56,7 +64,7 @@ FIELDS = (
 class PortalSpec:
     subdomain: str
     previously: tuple[str, ...]
-    fields: Mapping[str, object]  # name, visibility, settings: only those written
+    fields: Mapping[str, object]  # name, visibility, active, settings: only those written
     location: Location
 
     @property
@@ -89,11 +97,13 @@ class PortalKind(Kind):
     def build(self, entry: EntryContext) -> PortalSpec | None:
         values = entry.entry
         ok = self._claim(entry, entry.at(SUBDOMAIN), values[SUBDOMAIN], as_subdomain=True)
-        previously = values.get("previously", ())
+        previously = values.get(PREVIOUSLY, ())
         for index, name in enumerate(previously):
             where = entry.item_at(previously, index)
             ok = self._claim(entry, where, name, as_subdomain=False) and ok
-        fields: dict[str, object] = {k: values[k] for k in ("name", "visibility") if k in values}
+        fields: dict[str, object] = {
+            k: values[k] for k in ("name", "visibility", ACTIVE) if k in values
+        }
         if SETTINGS in values:
             settings = self._settings(entry, values[SETTINGS])
             if settings is None:
@@ -116,6 +126,32 @@ class PortalKind(Kind):
         what = "portal subdomain" if as_subdomain and earlier_as_subdomain else "portal name"
         entry.error(where, f"{what} {name} is declared twice: here and at {earlier}")
         return False
+
+    def merge(self, earlier: PortalSpec, later: PortalSpec, wrote: frozenset[str]) -> PortalSpec:
+        merged = super().merge(earlier, later, wrote)
+        previously = later.previously if PREVIOUSLY in wrote else earlier.previously
+        return replace(merged, previously=previously)
+
+    def check_merged(self, specs: Sequence[PortalSpec]) -> list[Problem]:
+        """A name (subdomain or earlier name) stays one portal's once the layers merge."""
+        problems = []
+        owner: dict[str, PortalSpec] = {}
+        for spec in specs:
+            for name in (spec.subdomain, *spec.previously):
+                first = owner.get(name)
+                if first is None:
+                    owner[name] = spec
+                    continue
+                # (Within one spec no name repeats: `previously` comes whole from one entry,
+                # which named the subdomain too, and that entry's own checks ran.)
+                problems.append(
+                    Problem(
+                        spec.location,
+                        f"portal name {name} is declared twice: here and at {first.location} "
+                        "once the layers are merged",
+                    )
+                )
+        return problems
 
     def _settings(
         self, entry: EntryContext, settings: Mapping[str, object]
@@ -224,22 +260,21 @@ class PortalKind(Kind):
         diffs = self.changes_of(spec.fields, current)
         if not diffs:
             return None
+        calls, notes = _writes(spec, diffs, current)
         return Change(
             spec.address,
             self.name,
             "update",
             tuple(diffs),
-            (ep.portal_set(spec.subdomain, {d.field: d.after for d in diffs}),),
+            calls,
             spec.location,
-            _reactivation(current),
+            notes,
             observed=(Observed(self.name, spec.subdomain, self.seen(spec.fields, current)),),
         )
 
     def _rename(self, spec: PortalSpec, old: str, current: LiveObject) -> Change:
         diffs = self.changes_of(spec.fields, current)
-        calls = [ep.portal_rename(old, spec.subdomain)]
-        if diffs:
-            calls.append(ep.portal_set(spec.subdomain, {d.field: d.after for d in diffs}))
+        calls, notes = _writes(spec, diffs, current)
         seen = (
             Observed(self.name, old, self.seen(spec.fields, current)),
             Observed(self.name, spec.subdomain, None),
@@ -249,9 +284,9 @@ class PortalKind(Kind):
             self.name,
             "rename",
             (FieldChange(SUBDOMAIN, old, spec.subdomain), *diffs),
-            tuple(calls),
+            (ep.portal_rename(old, spec.subdomain), *calls),
             spec.location,
-            _reactivation(current) if diffs else (),
+            notes,
             observed=seen,
         )
 
@@ -262,12 +297,15 @@ class PortalKind(Kind):
             for f in self.fields
             if f.name in spec.fields and spec.fields[f.name] not in (None, {})
         ]
+        calls = [ep.portal_set(spec.subdomain, dict(spec.fields))]
+        if spec.fields.get(ACTIVE) is False:  # created active, then switched off
+            calls.append(ep.portal_cease(spec.subdomain))
         return Change(
             spec.address,
             self.name,
             "create",
             tuple(fields),
-            (ep.portal_set(spec.subdomain, dict(spec.fields)),),
+            tuple(calls),
             spec.location,
             creates=True,
             observed=(Observed(self.name, spec.subdomain, None),),
@@ -279,12 +317,31 @@ class PortalKind(Kind):
         return _entry(obj)
 
 
-def _reactivation(current: LiveObject) -> tuple[str, ...]:
-    """portal.set makes a ceased portal active again: a plan that writes one says so."""
-    status = current.get(STATUS)
-    if status and status != ep.PORTAL_ACTIVE:
-        return (f"the portal is {status}: writing it makes it active again",)
-    return ()
+def _writes(
+    spec: PortalSpec, diffs: list[FieldChange], current: LiveObject
+) -> tuple[tuple[ep.Call, ...], tuple[str, ...]]:
+    """The calls of the differing fields, and the notes they need.
+
+    One portal.set carries the changed fields; it also makes a ceased portal active
+    again, so it is sent for `active: true` alone, and a portal that is to be off gets
+    its portal.cease after any portal.set.
+    """
+    changed = {d.field: d.after for d in diffs if d.field != ACTIVE}
+    wanted = spec.fields.get(ACTIVE)  # None: the state is not managed
+    was_active = current.get(ACTIVE) is not False
+    calls = []
+    if changed or (wanted is True and not was_active):
+        calls.append(ep.portal_set(spec.subdomain, changed))
+    if wanted is False and (calls or was_active):
+        calls.append(ep.portal_cease(spec.subdomain))
+    notes: tuple[str, ...] = ()
+    if changed and not was_active:
+        status = current.get(STATUS)
+        if wanted is None:
+            notes = (f"the portal is {status}: writing it makes it active again",)
+        elif wanted is False:
+            notes = (f"the portal is {status}: portal.set makes it active, portal.cease after it",)
+    return tuple(calls), notes
 
 
 def _entry(portal: LiveObject) -> tuple[str | None, str]:
@@ -300,14 +357,16 @@ def _entry(portal: LiveObject) -> tuple[str | None, str]:
         return None, f"portal {subdomain}: settings {reserved} are not allowed in a manifest"
     lines = [f"  - subdomain: {literal(subdomain)}"]
     status = str(portal.get(STATUS) or ep.PORTAL_ACTIVE)
-    if status != ep.PORTAL_ACTIVE:
-        # Manifests do not manage status, but a reviewer should know, and that any
-        # portal.set (a later change to this entry) makes a ceased portal active again.
+    if status not in (ep.PORTAL_ACTIVE, ep.PORTAL_CEASED):
+        # A status a manifest cannot say: a reviewer should know, and that any portal.set
+        # (a later change to this entry) makes the portal active again.
         note = f"status: {status} (not managed; any change to this portal makes it active)"
         lines.append("    " + comment(note))
     lines.append(f"    name: {literal(str(portal.get('name') or ''))}")
     if portal.get("visibility") in ("public", "private"):
         lines.append(f"    visibility: {literal(str(portal['visibility']))}")
+    if status == ep.PORTAL_CEASED:
+        lines.append(f"    {ACTIVE}: false")
     if settings:
         lines.append("    settings:")
         lines += [f"      {quoted(k)}: {literal(settings[k])}" for k in sorted(settings)]

@@ -6,7 +6,7 @@ import difflib
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -67,12 +67,22 @@ FIELDS = (
 )
 
 
+_SHOWN_HOST = re.compile(r"[A-Za-z0-9.-]+(?::[0-9]{1,5})?")
+
+
 def mask_url(url: str) -> str:
-    """Keep scheme and host of a secret URL, hide the rest, and stay distinct per URL."""
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0]
-    digest = hashlib.sha256(url.encode()).hexdigest()[:8]
-    return f"{scheme}://{host}/({SENSITIVE.strip('()')}:{digest})"
+    """Keep scheme and host of a secret URL, hide the rest, and stay distinct per URL.
+
+    Only a plain host is shown: userinfo (`user:pass@`), the path, a query, a fragment
+    and anything after a backslash are not; a host that is not plain is hidden too."""
+    scheme, sep, rest = url.partition("://")
+    shown_scheme = scheme.lower() if sep and scheme.isascii() and scheme.isalpha() else "?"
+    authority = re.split(r"[/?#\\]", rest, maxsplit=1)[0] if sep else ""
+    host = authority.rpartition("@")[2]
+    if not _SHOWN_HOST.fullmatch(host):
+        host = SENSITIVE
+    digest = hashlib.sha256(url.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{shown_scheme}://{host}/({SENSITIVE.strip('()')}:{digest})"
 
 
 def webhook_address(url: str, *, secret: bool) -> str:
@@ -175,6 +185,42 @@ class WebhookKind(Kind):
         if secret:
             sources.append((URL, entry.template(URL)))
         return WebhookSpec(url, kind, frozenset(events), key, entry.location, tuple(sources))
+
+    def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
+        return (SECURITY_KEY, URL) if entry.get(TYPE) == SLACK else (SECURITY_KEY,)
+
+    # -- layers -----------------------------------------------------------------------
+
+    def identity(self, spec: WebhookSpec) -> str:
+        return spec.url  # the address also depends on the type (a Slack URL is masked)
+
+    def merge(self, earlier: WebhookSpec, later: WebhookSpec, wrote: frozenset[str]) -> WebhookSpec:
+        kind = later.type if TYPE in wrote else earlier.type
+        keyed = later if SECURITY_KEY in wrote else earlier
+        written = {**dict(earlier.secret_templates), **dict(later.secret_templates)}
+        sources = []
+        if keyed.security_key is not None:
+            sources.append((SECURITY_KEY, dict(keyed.secret_templates).get(SECURITY_KEY, "")))
+        if kind == SLACK:
+            sources.append((URL, written.get(URL, "")))
+        return replace(
+            later,
+            type=kind,
+            events=later.events if EVENTS in wrote else earlier.events,
+            security_key=keyed.security_key,
+            secret_templates=tuple(sources),
+        )
+
+    def check_merged(self, specs: Sequence[WebhookSpec]) -> list[Problem]:
+        return [
+            Problem(
+                spec.location,
+                "security_key is not used by slack webhooks: once the layers are merged, this "
+                "slack webhook has one (remove it from the layer that writes it)",
+            )
+            for spec in specs
+            if spec.type == SLACK and spec.security_key is not None
+        ]
 
     # -- live -------------------------------------------------------------------------
 

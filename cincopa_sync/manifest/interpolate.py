@@ -155,6 +155,14 @@ def template_parts(raw: str) -> list[tuple[str, str]]:
     return parts
 
 
+def template_names(raw: str) -> list[str]:
+    """The variables a value as written refers to (none for one that is not a template)."""
+    try:
+        return [name for kind, name in template_parts(raw) if kind == "env"]
+    except ValueError:
+        return []
+
+
 def resolve_parts(parts: list[tuple[str, str]], env: Mapping[str, str]) -> tuple[str, list[str]]:
     """The value of template parts in `env`, and the names that are unset or empty."""
     missing = [name for kind, name in parts if kind == "env" and not env.get(name)]

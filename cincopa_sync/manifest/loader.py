@@ -4,7 +4,8 @@ Stages per file: find, read (size cap before reading), decode, parse (strict YAM
 interpolate, validate against the schema. A file with YAML problems is not checked
 further (its tree cannot be trusted); an entry with an interpolation or schema problem is
 left out of the semantic checks, so one mistake is reported once, not again as a
-follow-up. Then the semantic checks and the model, across all files.
+follow-up. Then the semantic checks and the model, across all files. With overlays,
+each layer is loaded so on its own, then the layers merge in order (layers.py).
 """
 
 from __future__ import annotations
@@ -13,17 +14,20 @@ import gc
 import hashlib
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections import ChainMap
+from collections.abc import Callable, Mapping, Sequence
 
 from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest import yamlload
-from cincopa_sync.manifest.interpolate import interpolate
+from cincopa_sync.manifest.interpolate import interpolate, template_names
+from cincopa_sync.manifest.layers import merge_layers, secrets_from_variables
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
 from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
+from cincopa_sync.shown import Unresolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -37,66 +41,143 @@ class ManifestFile:
         self.path = path
 
 
-def load_manifests(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
-    """Load, check and merge the manifests under `paths` (files or directories).
+def load_manifests(
+    paths: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    overlays: Sequence[Sequence[str]] = (),
+    variables: Mapping[str, str] | None = None,
+    on_secret: Callable[[str], None] | None = None,
+) -> DesiredState:
+    """Load, check and merge the manifests under `paths` (files or directories), then the
+    layers in `overlays` on top of them, in order (see layers.py).
 
+    `${NAME}` takes `variables` first, then `env`; a secret may come from `env` only.
     Raises InvalidInput listing every problem of every file (warnings included) when
-    anything is wrong; otherwise the desired state, with its warnings.
+    anything is wrong; otherwise the desired state, with its warnings. `on_secret` hears
+    of every secret the manifests hold (a value at a secret key, and the value of every
+    variable used at one) as soon as each file is read, before any problem is reported:
+    a secret variable also used at the wrong key must be masked in that key's message.
     """
     # The load allocates millions of small acyclic objects; the cyclic collector would
     # rescan the growing tree again and again (about half the CPU of a large load).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _load(paths, env)
+        return _load([paths, *overlays], env, variables or {}, on_secret or (lambda _v: None))
     finally:
         if collecting:
             gc.enable()
 
 
-def _load(paths: Sequence[str], env: Mapping[str, str]) -> DesiredState:
+def _load(
+    layers: Sequence[Sequence[str]],
+    env: Mapping[str, str],
+    variables: Mapping[str, str],
+    on_secret: Callable[[str], None],
+) -> DesiredState:
     problems: list[Problem] = []
-    warnings: list[Problem] = []
-    files = find_files(paths, problems, warnings)
-    builder = Builder()
-    digests: list[tuple[str, str]] = []
-    for file in files:
-        data = _read(file, problems)
-        if data is None:
-            continue
-        digests.append((file.relative, hashlib.sha256(data).hexdigest()))
-        text, problem = decode(data, file.display)
-        del data
-        if problem is not None:
-            problems.append(problem)
-            continue
-        doc = parse_yaml(text, file.display)
-        del text
-        if doc.problems:
-            problems.extend(doc.problems)
-            continue
-        broken = interpolate(doc, env, _send_only(doc))
-        skip = _entries_holding(doc, broken) if broken else set()
-        skip |= validate(doc)
-        problems.extend(doc.problems)
-        warnings.extend(doc.warnings)
-        builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
-        del doc
-    collected = builder.finish()
+    warnings: list[Problem] = []  # the files' own: skipped files, interpolation
+    lookup: Mapping[str, str] = ChainMap(dict(variables), env) if variables else env  # type: ignore[arg-type]
+    layered = len(layers) > 1
+    builders: list[Builder] = []
+    every_file: list[ManifestFile] = []
+    digests: list[tuple[int, str, str]] = []
+    layer_of: dict[str, int] = {}  # real path -> the layer that read it
+    for number, paths in enumerate(layers):
+        files = _only_once(find_files(paths, problems, warnings), number, layer_of, problems)
+        builder = Builder(record_keys=layered)
+        for file in files:
+            file_digest = _load_file(file, lookup, env, builder, problems, warnings, on_secret)
+            if file_digest is not None:
+                digests.append((number, file.relative, file_digest))
+        builder.finish()
+        builders.append(builder)
+        every_file += files
+    if layered:
+        collected, origins = merge_layers(builders)
+    else:
+        collected, origins = builders[0].out, {}
     problems.extend(collected.problems)
-    warnings.extend(collected.warnings)
+    if variables:
+        problems += secrets_from_variables(builders, variables)
+    warnings += collected.warnings
     if problems:
         raise InvalidInput(problems + warnings)
     digest = hashlib.sha256()
-    for relative, file_digest in sorted(digests):
-        digest.update(f"{relative}\0{file_digest}\n".encode())
+    for number, relative, file_digest in sorted(digests):
+        layer = f"layer {number}\0" if number else ""  # one layer: as without layers
+        digest.update(f"{layer}{relative}\0{file_digest}\n".encode())
+    for name, value in sorted(variables.items()):
+        digest.update(f"var\0{name}\0{value}\n".encode())
     return DesiredState(
         specs={kind: tuple(specs) for kind, specs in collected.specs.items()},
         prune=collected.prune,
-        files=tuple(f.display for f in files),
+        files=tuple(f.display for f in every_file),
         digest=digest.hexdigest(),
         warnings=tuple(sorted(warnings, key=_warning_order)),
+        layers=len(layers),
+        origins=origins,
     )
+
+
+def _load_file(
+    file: ManifestFile,
+    lookup: Mapping[str, str],
+    env: Mapping[str, str],
+    builder: Builder,
+    problems: list[Problem],
+    warnings: list[Problem],
+    on_secret: Callable[[str], None],
+) -> str | None:
+    """Read, parse, interpolate (names from `lookup`), validate and build one file; its
+    digest, or None when it could not be read. Every secret it holds goes to `on_secret`
+    before any problem can be reported (secrets come from `env` only)."""
+    data = _read(file, problems)
+    if data is None:
+        return None
+    file_digest = hashlib.sha256(data).hexdigest()
+    text, problem = decode(data, file.display)
+    del data
+    if problem is not None:
+        problems.append(problem)
+        return file_digest
+    doc = parse_yaml(text, file.display)
+    del text
+    if doc.problems:
+        problems.extend(doc.problems)
+        return file_digest
+    broken = interpolate(doc, lookup, _send_only(doc))
+    for secret in _secrets_of(doc, env):
+        on_secret(secret)
+    skip = _entries_holding(doc, broken) if broken else set()
+    skip |= validate(doc)
+    problems.extend(doc.problems)
+    warnings.extend(doc.warnings)
+    builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
+    return file_digest
+
+
+def _only_once(
+    files: list[ManifestFile], number: int, layer_of: dict[str, int], problems: list[Problem]
+) -> list[ManifestFile]:
+    """The files of one layer, less those an earlier layer read: a file belongs to one
+    layer (a base directory holding an overlay's directory would merge it twice)."""
+    kept = []
+    for file in files:
+        real = os.path.realpath(file.path)
+        first = layer_of.setdefault(real, number)
+        if first == number:
+            kept.append(file)
+        else:
+            problems.append(
+                Problem(
+                    None,
+                    f"{file.display}: is in layer {first + 1} and in layer {number + 1}: "
+                    "a file may belong to one layer only",
+                )
+            )
+    return kept
 
 
 def _send_only(doc: Document) -> set[tuple[int, str]]:
@@ -221,6 +302,29 @@ def _read(file: ManifestFile, problems: list[Problem]) -> bytes | None:
     except LocalFileError as exc:
         problems.append(Problem(Location(file.display, 1, 1), exc.reason))
         return None
+
+
+def _secrets_of(doc: Document, env: Mapping[str, str]) -> list[str]:
+    """The values at the keys each kind calls secret, and the values of the variables
+    those values were written with."""
+    root = doc.root
+    if not isinstance(root, PosDict):
+        return []
+    found: list[str] = []
+    for kind in kinds():
+        entries = root.get(kind.plural)
+        for entry in entries if isinstance(entries, PosList) else ():
+            if not isinstance(entry, PosDict):
+                continue
+            for key in kind.secret_keys(entry):
+                value = entry.get(key)
+                if not isinstance(value, str) or isinstance(value, Unresolved):
+                    continue  # an Unresolved is the text as written: no secret in it
+                written = doc.templates.get(entry.value_spot(key))
+                if written is not None or "${" not in value:  # not left unexpanded
+                    found.append(value)
+                found += [env.get(name, "") for name in template_names(written or value)]
+    return [value for value in found if value]
 
 
 def _entries_holding(doc: Document, broken: list[tuple[object, object]]) -> Skip:

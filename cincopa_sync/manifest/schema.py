@@ -14,7 +14,6 @@ import copy
 import difflib
 import json
 import re
-from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,12 +24,11 @@ from cincopa_sync.errors import Problem
 from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
 from cincopa_sync.resources import schema_path
+from cincopa_sync.schemacheck import Check, compile_check, resolve
 from cincopa_sync.shown import SENSITIVE
 
 # The repository's schemas/ in a checkout, the packaged copy when installed.
 SCHEMA_PATH: Path = schema_path("manifest.schema.json")
-
-Check = Callable[[object], bool]
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +53,7 @@ class _Compiled:
         for key, prop in top["properties"].items():
             items = prop.pop("items", None)
             if items is not None:
-                resolved = _resolve(schema, items)
+                resolved = resolve(schema, items)
                 self.entries[key] = (
                     compile_check(resolved, schema),
                     self.root.evolve(schema=resolved),
@@ -244,8 +242,8 @@ def _name(path: tuple) -> str:
     if not path:
         return "the manifest"
     entry_names = {kind.plural: kind.name for kind in kinds()}
-    if path[0] not in entry_names:  # prune.portals
-        return ".".join(str(step) for step in path)
+    if path[0] not in entry_names:  # prune.portals, environments.staging.manifests[0]
+        return "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)[1:]
     if len(path) == 2 and isinstance(path[1], int):
         return entry_names[path[0]]
     last = max(i for i, step in enumerate(path) if isinstance(step, str))
@@ -302,205 +300,3 @@ def _quote_hint(value: object, doc: Document, path: tuple, secret: bool) -> str:
     if secret:
         return " (quote it)"
     return f" (quote it: {json.dumps(text, ensure_ascii=False)})"
-
-
-# --- the fast predicate ------------------------------------------------------------------
-
-# Keywords that only annotate: they never make an instance invalid.
-_ANNOTATIONS = frozenset(
-    (
-        "description",
-        "title",
-        "default",
-        "examples",
-        "$comment",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    )
-)
-
-
-class _Unsupported(Exception):
-    pass
-
-
-def _resolve(root: dict, schema: dict) -> dict:
-    ref = schema.get("$ref")
-    if ref is None:
-        return schema
-    if not ref.startswith("#/"):
-        raise _Unsupported(ref)
-    node: object = root
-    for part in ref[2:].split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]  # type: ignore[index]
-    merged = {k: v for k, v in schema.items() if k != "$ref"}
-    target = _resolve(root, node)  # type: ignore[arg-type]
-    # A $ref next to other keywords means both apply; overlapping keywords cannot be
-    # merged safely, so leave that to jsonschema.
-    if set(merged) & set(target) - _ANNOTATIONS:
-        raise _Unsupported("$ref with overlapping keywords")
-    return {**target, **merged}
-
-
-def compile_check(schema: dict | bool, root: dict) -> Check:
-    """A predicate that is True only for instances the schema accepts."""
-    try:
-        return _compile(schema, root)
-    except _Unsupported:
-        return _never
-
-
-def _never(_value: object) -> bool:
-    return False
-
-
-def _always(_value: object) -> bool:
-    return True
-
-
-def _is_str(v: object) -> bool:
-    return v.__class__ is str
-
-
-def _is_int(v: object) -> bool:
-    return v.__class__ is int
-
-
-def _is_number(v: object) -> bool:
-    return v.__class__ is int or v.__class__ is float
-
-
-def _is_bool(v: object) -> bool:
-    return v is True or v is False
-
-
-def _is_null(v: object) -> bool:
-    return v is None
-
-
-def _is_object(v: object) -> bool:
-    return isinstance(v, dict)
-
-
-def _is_array(v: object) -> bool:
-    return isinstance(v, list)
-
-
-_TYPE_CHECKS: dict[str, Check] = {
-    "string": _is_str,
-    "integer": _is_int,
-    "number": _is_number,
-    "boolean": _is_bool,
-    "null": _is_null,
-    "object": _is_object,
-    "array": _is_array,
-}
-
-
-def _compile(schema: dict | bool, root: dict) -> Check:
-    if schema is True:
-        return _always
-    if schema is False:
-        return _never
-    schema = _resolve(root, schema)
-    checks: list[Check] = []
-    unknown = (
-        set(schema)
-        - _ANNOTATIONS
-        - {
-            "type",
-            "enum",
-            "const",
-            "pattern",
-            "minLength",
-            "maxLength",
-            "minimum",
-            "maximum",
-            "items",
-            "minItems",
-            "maxItems",
-            "properties",
-            "additionalProperties",
-            "required",
-        }
-    )
-    if unknown:
-        raise _Unsupported(", ".join(sorted(unknown)))
-    types = schema.get("type")
-    if types is not None:
-        names = [types] if isinstance(types, str) else list(types)
-        preds = tuple(_TYPE_CHECKS[t] for t in names)
-        checks.append(preds[0] if len(preds) == 1 else (lambda v: any(p(v) for p in preds)))
-    if "enum" in schema:
-        allowed = schema["enum"]
-        if not all(isinstance(a, str) for a in allowed):
-            raise _Unsupported("enum of non-strings")
-        members = frozenset(allowed)
-        checks.append(lambda v: v.__class__ is str and v in members)
-    if "const" in schema:
-        const = schema["const"]
-        if const.__class__ not in (str, int):
-            raise _Unsupported("const")
-        checks.append(lambda v: v.__class__ is const.__class__ and v == const)
-    if "pattern" in schema:
-        search = re.compile(schema["pattern"]).search
-        checks.append(lambda v: v.__class__ is not str or search(v) is not None)
-    if "minLength" in schema:
-        low = schema["minLength"]
-        checks.append(lambda v: v.__class__ is not str or len(v) >= low)
-    if "maxLength" in schema:
-        high = schema["maxLength"]
-        checks.append(lambda v: v.__class__ is not str or len(v) <= high)
-    if "minimum" in schema:
-        least = schema["minimum"]
-        checks.append(lambda v: not _is_number(v) or v >= least)
-    if "maximum" in schema:
-        most = schema["maximum"]
-        checks.append(lambda v: not _is_number(v) or v <= most)
-    if "minItems" in schema or "maxItems" in schema:
-        lo = schema.get("minItems", 0)
-        hi = schema.get("maxItems")
-        checks.append(
-            lambda v: not isinstance(v, list) or (len(v) >= lo and (hi is None or len(v) <= hi))
-        )
-    if "items" in schema:
-        item = _compile(schema["items"], root)
-        checks.append(lambda v: not isinstance(v, list) or all(map(item, v)))
-    if {"properties", "additionalProperties", "required"} & set(schema):
-        checks.append(_object_check(schema, root))
-    if not checks:
-        return _always
-    if len(checks) == 1:
-        return checks[0]
-    first, *rest = checks
-    rest_t = tuple(rest)
-
-    def check_all(v: object) -> bool:
-        if not first(v):
-            return False
-        return all(c(v) for c in rest_t)
-
-    return check_all
-
-
-def _object_check(schema: dict, root: dict) -> Check:
-    props = {k: _compile(s, root) for k, s in schema.get("properties", {}).items()}
-    extra = schema.get("additionalProperties", True)
-    extra_check = None if extra is False else _compile(extra, root)
-    required = tuple(schema.get("required", ()))
-    get = props.get
-
-    def check_object(v: object) -> bool:
-        if not isinstance(v, dict):
-            return True  # not an object: the type keyword decides
-        for k, x in v.items():
-            c = get(k)
-            if c is None:
-                if extra_check is None or not extra_check(x):
-                    return False
-            elif not c(x):
-                return False
-        return all(r in v for r in required)
-
-    return check_object

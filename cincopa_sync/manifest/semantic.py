@@ -14,6 +14,7 @@ from typing import Any
 
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.kinds import kinds, prunable
+from cincopa_sync.kinds.base import Kind
 from cincopa_sync.manifest.interpolate import references
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList
 
@@ -113,13 +114,19 @@ class Builder:
     """Builds the model one document at a time (each tree can be freed after), then
     `finish()` gives the model with every problem and warning."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, record_keys: bool = False) -> None:
         self.out = Collected({kind.name: [] for kind in kinds()})
+        # Per kind, the keys each spec's entry wrote (in the order of out.specs): what a
+        # later layer's entry replaces when it merges. Kept only when layers are merged.
+        self.wrote: dict[str, list[frozenset[str]]] | None = (
+            {kind.name: [] for kind in kinds()} if record_keys else None
+        )
         # namespace -> identity -> (where first declared, tag). Only a Location is kept,
         # never the document: each file's tree can be freed as soon as it is built.
         self.claims: dict[str, dict[str, tuple[Location, object]]] = {}
         self.prune: dict[str, tuple[bool, Location]] = {}
         self.tag_sets: dict[frozenset[str], frozenset[str]] = {}
+        self.key_sets: dict[frozenset[str], frozenset[str]] = {}
 
     def document(self, doc: Document, skip: Skip) -> None:
         root = doc.root
@@ -130,6 +137,7 @@ class Builder:
             if not isinstance(entries, PosList) or (kind.plural, -1) in skip:
                 continue
             specs = self.out.specs[kind.name]
+            wrote = None if self.wrote is None else self.wrote[kind.name]
             spots = entries.spots
             for index, entry in enumerate(entries):
                 if skip and (kind.plural, index) in skip:
@@ -137,6 +145,9 @@ class Builder:
                 spec = kind.build(EntryContext(self, doc, entry, spots[index]))
                 if spec is not None:
                     specs.append(spec)
+                    if wrote is not None:
+                        keys = keys_written(kind, entry)  # entries mostly share a key set
+                        wrote.append(self.key_sets.setdefault(keys, keys))
         prune = root.get(PRUNE)
         if isinstance(prune, PosDict) and (PRUNE, -1) not in skip:
             self._prune(doc, prune)
@@ -159,6 +170,17 @@ class Builder:
         out = self.out
         out.prune = {k.name: self.prune.get(k.plural, (False,))[0] for k in prunable()}
         return out
+
+
+def keys_written(kind: Kind, entry: Mapping[str, Any]) -> frozenset[str]:
+    """The keys an entry wrote; for a map field (portal settings) also each of its keys, as
+    `settings.theme`."""
+    keys = set(entry)
+    for f in kind.fields:
+        value = entry.get(f.name)
+        if f.shape == "map" and isinstance(value, Mapping):
+            keys.update(f"{f.name}.{key}" for key in value)
+    return frozenset(keys)
 
 
 def _bool(value: bool) -> str:

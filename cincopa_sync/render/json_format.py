@@ -45,8 +45,17 @@ def change_to_dict(change: Change) -> dict[str, Any]:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    where = {}
+    if plan.context is not None:
+        ctx = plan.context
+        where["context"] = {
+            "environment": ctx.environment,
+            "account": ctx.account,
+            "api_host": ctx.api_host,
+        }
     return {
         "format_version": FORMAT_VERSION,
+        **where,
         "summary": plan.summary(),
         "changes": [change_to_dict(c) for c in plan.changes],
         "unmanaged": dict(plan.unmanaged),

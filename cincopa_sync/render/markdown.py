@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from cincopa_sync.errors import Location, Problem
-from cincopa_sync.plan import ACTIONS, Change, Plan
+from cincopa_sync.plan import ACTIONS, Change, Plan, PlanContext
 from cincopa_sync.render.rows import (
     ORIGIN_HEADINGS,
     ChangeRow,
@@ -152,6 +152,8 @@ def _by_kind(changes: tuple[Change, ...] | list[Change]) -> list[tuple[str, int]
 
 def _head(plan: Plan, link: Linker) -> str:
     lines = [MARKER, f"### {_escape(summary_line(plan))}", ""]
+    if plan.context is not None:
+        lines += [_context(plan.context), ""]
     lines += _caution(plan)
     lines += _alert("WARNING", [_problem_text(w, link) for w in plan.warnings])
     if plan.empty:
@@ -207,6 +209,15 @@ def _where(location: Location, link: Linker) -> str:
 def _url(url: str) -> str:
     """A link target GitHub takes verbatim: no space, parenthesis or angle bracket."""
     return "".join(c if c.isascii() and c not in " ()<>" else f"%{ord(c):02X}" for c in url)
+
+
+def _context(ctx: PlanContext) -> str:
+    """The environment, account and API host, one line under the verdict."""
+    named = [("Account", ctx.account), ("API", ctx.api_host)]
+    if ctx.environment is not None:
+        named.insert(0, ("Environment", ctx.environment))
+    parts = [f"**{label}** {_code(_one_line(value))}" for label, value in named]
+    return " · ".join(parts)
 
 
 def _tail(plan: Plan) -> str:

@@ -1,4 +1,5 @@
-"""The end report of an apply: applied, failed (with the API's message), skipped, drift."""
+"""The end report of an apply: applied, failed (with the API's message), skipped, unknown
+(may have taken effect, with what to check), drift."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ def render_report(report: ApplyReport) -> str:
     applied = report.by_status("applied")
     failed = report.by_status("failed")
     skipped = report.by_status("skipped")
+    unknown = report.by_status("unknown")
     lines = []
     for outcome in applied:
         lines.append(f"  applied  {SYMBOLS[outcome.change.action]} {outcome.change.address}")
@@ -18,6 +20,8 @@ def render_report(report: ApplyReport) -> str:
         lines.append(f"  FAILED   {outcome.change.address}: {outcome.message}")
     for outcome in skipped:
         lines.append(f"  skipped  {outcome.change.address}: {outcome.message}")
+    for outcome in unknown:
+        lines.append(f"  UNKNOWN  {outcome.change.address}: {outcome.message}")
     for d in report.drift:
         lines.append(
             f"  DRIFT    {d.address}: {d.field} is {show_value(d.actual)}, "
@@ -27,6 +31,8 @@ def render_report(report: ApplyReport) -> str:
         f"Apply {'interrupted' if report.interrupted else 'complete'}: {len(applied)} applied, "
         f"{len(failed)} failed, {len(skipped)} skipped"
     )
+    if unknown:
+        verdict += f", {len(unknown)} unknown (may have taken effect)"
     if report.unverified:
         lines.append(f"  could not read the changes back to verify them: {report.unverified}")
         verdict += "; not verified"
@@ -39,6 +45,6 @@ def render_report(report: ApplyReport) -> str:
     elif applied:
         verdict += "; every change verified by reading it back"
     lines.append(verdict + ".")
-    if failed or skipped or report.drift or report.unverified:
+    if failed or skipped or unknown or report.drift or report.unverified:
         lines.append("Run `plan` again to see exactly what remains.")
     return "\n".join(lines) + "\n"

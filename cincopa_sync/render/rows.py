@@ -78,8 +78,10 @@ def field_rows(fc: FieldChange) -> list[FieldRow]:
 
 def call_text(change: Change, index: int) -> str:
     call = change.calls[index]
+    # A deferred param holds a placeholder (shown bare) until apply knows its value.
     args = ", ".join(
-        f"{k}={show_value(v, sensitive=k in call.secret)}" for k, v in call.shown().items()
+        f"{k}={v if k in call.deferred else show_value(v, sensitive=k in call.secret)}"
+        for k, v in call.shown().items()
     )
     return f"{call.endpoint}({args})"
 
@@ -120,6 +122,19 @@ def adopted_line(plan: Plan) -> str | None:
     return (
         "Drift adopted: the base branch's plan changes these and this pull request does "
         f"not, so the account keeps its current values: {', '.join(plan.drift_adopted)}."
+    )
+
+
+def context_line(plan: Plan) -> str | None:
+    """Which environment, account and API the plan is for, or None when it does not say."""
+    ctx = plan.context
+    if ctx is None:
+        return None
+    where = f"account {ctx.account} at {ctx.api_host}"
+    return (
+        f"Plan for environment {ctx.environment}: {where}"
+        if ctx.environment
+        else f"Plan for {where}"
     )
 
 

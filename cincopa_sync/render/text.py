@@ -9,6 +9,7 @@ from cincopa_sync.render.rows import (
     ORIGIN_HEADINGS,
     adopted_line,
     change_row,
+    context_line,
     origin_groups,
     summary_line,
     unmanaged_line,
@@ -22,6 +23,9 @@ def render_text(plan: Plan, *, color: bool = False) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
     lines: list[str] = []
+    where = context_line(plan)
+    if where:
+        lines += [paint(where, "1"), ""]
     for origin, changes in origin_groups(plan):
         if origin:  # plan --base: the pull request's changes apart from the drift
             lines += [paint(f"{ORIGIN_HEADINGS[origin]}:", "1"), ""]

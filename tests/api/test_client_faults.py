@@ -22,7 +22,13 @@ from cincopa_sync.errors import (
     TransientApiError,
 )
 
-OK = {"success": True}
+OK = {"success": True}  # a write's answer
+# an empty listing, in the shape the client relies on (schemas/api/asset.list.json)
+LISTING = {
+    "success": True,
+    "items": [],
+    "items_data": {"page": 1, "items_per_page": 50, "items_count": 0, "pages_count": 0},
+}
 
 
 class Script:
@@ -71,7 +77,7 @@ def make_client(script: Script, clock: FakeTime | None = None, **policy) -> Cinc
 
 
 def test_url_shape_token_and_method():
-    script = Script((200, OK))
+    script = Script((200, OK), (200, LISTING))
     client = make_client(script)
     client.call(ep.asset_set_meta("R1", {"caption": "x"}))
     client.call(ep.asset_list(rid="R1"))
@@ -85,9 +91,9 @@ def test_url_shape_token_and_method():
 @pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
 def test_reads_retry_on_transient_status_then_succeed(status):
     clock = FakeTime()
-    script = Script((status, {"success": False}), (status, b"<html>down</html>"), (200, OK))
+    script = Script((status, {"success": False}), (status, b"<html>down</html>"), (200, LISTING))
     client = make_client(script, clock)
-    assert client.call(ep.asset_list(rid="R1")) == OK
+    assert client.call(ep.asset_list(rid="R1")) == LISTING
     assert len(script.requests) == 3
     assert len(clock.slept) == 2
     assert all(0 < s <= 20 for s in clock.slept)
@@ -95,7 +101,7 @@ def test_reads_retry_on_transient_status_then_succeed(status):
 
 def test_retry_after_seconds_is_honoured():
     clock = FakeTime()
-    script = Script((429, {}, {"Retry-After": "7"}), (200, OK))
+    script = Script((429, {}, {"Retry-After": "7"}), (200, LISTING))
     make_client(script, clock).call(ep.asset_list())
     assert clock.slept == [7.0]
 
@@ -103,7 +109,7 @@ def test_retry_after_seconds_is_honoured():
 def test_retry_after_http_date_is_honoured():
     clock = FakeTime()
     when = datetime.fromtimestamp(1_700_000_000 + 12, tz=timezone.utc)
-    script = Script((429, {}, {"Retry-After": format_datetime(when, usegmt=True)}), (200, OK))
+    script = Script((429, {}, {"Retry-After": format_datetime(when, usegmt=True)}), (200, LISTING))
     make_client(script, clock).call(ep.asset_list())
     assert clock.slept == [pytest.approx(12.0)]
 
@@ -151,15 +157,15 @@ def test_deadline_bounds_the_whole_call():
     ],
 )
 def test_transport_faults_are_retried_for_reads(fault):
-    script = Script(fault, (200, OK))
-    assert make_client(script).call(ep.asset_list()) == OK
+    script = Script(fault, (200, LISTING))
+    assert make_client(script).call(ep.asset_list()) == LISTING
     assert len(script.requests) == 2
 
 
 @pytest.mark.parametrize("body", [b'{"success": tr', b"<html>Bad gateway</html>", b"not json"])
 def test_garbled_bodies_are_retried_for_reads(body):
-    script = Script((200, body), (200, OK))
-    assert make_client(script).call(ep.asset_list()) == OK
+    script = Script((200, body), (200, LISTING))
+    assert make_client(script).call(ep.asset_list()) == LISTING
     assert len(script.requests) == 2
 
 

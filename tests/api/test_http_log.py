@@ -19,6 +19,7 @@ from cincopa_sync.api.observe import BODY_CAP, HttpLog, masked_body
 from cincopa_sync.api.redact import forget_secrets, register_secrets
 from cincopa_sync.api.retry import RetryPolicy
 from cincopa_sync.errors import ApiError
+from cincopa_sync.files import open_append
 
 TOKEN = "tok-httplog-0f9e8d7c"
 SLACK = "https://hooks.slack.com/services/T1/B1/slacksecret77"
@@ -47,7 +48,7 @@ def test_one_line_per_attempt_with_what_a_bug_report_needs(tmp_path: Path) -> No
         return answer or httpx.Response(200, json={"success": True, "portals": []})
 
     path = tmp_path / "http.jsonl"
-    with HttpLog.open(str(path)) as log:
+    with HttpLog(open_append(path, 0o600)) as log:
         _client(handler, log).call(ep.list_page(ep.PORTAL_LIST, 2))
     first, second = _lines(path)
     assert set(first) == {
@@ -87,14 +88,16 @@ def test_no_token_and_no_secret_in_the_log(tmp_path: Path) -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("webhook.list.json"):
-            hooks = [{"hook_url": SLACK, "type": "slack", "events": "asset.*"}]
+            hooks = [
+                {"hook_url": SLACK, "type": "slack", "events": "asset.*", "has_security_key": False}
+            ]
             body = json.dumps({"success": True, "webhooks": hooks}).replace("/", "\\/")
             return httpx.Response(200, content=body.encode())
         message = f"bad {request.url.params.get('api_token')} {request.url.params.get('hook_url')}"
         return httpx.Response(200, json={"success": False, "message": message})
 
     path = tmp_path / "http.jsonl"
-    with HttpLog.open(str(path)) as log:
+    with HttpLog(open_append(path, 0o600)) as log:
         client = _client(handler, log)
         client.call(ep.list_page(ep.WEBHOOK_LIST, None))
         with contextlib.suppress(ApiError):  # success: false, quoting the call's secret
@@ -138,5 +141,5 @@ def test_a_log_that_cannot_be_opened_is_exit_3_before_any_call(
     missing = tmp_path / "no-such-dir" / "http.jsonl"
     result = run("ping", "--http-log", missing, *served.args, env=served.env)
     assert result.exit_code == 3
-    assert f"--http-log {missing}: No such file or directory" in result.stderr
+    assert f"--http-log {missing}: cannot write: No such file or directory" in result.stderr
     assert served.emulator.calls == []

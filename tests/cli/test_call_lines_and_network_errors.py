@@ -176,3 +176,34 @@ def test_a_token_with_a_line_break_inside_is_refused_before_any_call(
     assert result.exit_code == 3
     assert "CINCOPA_API_TOKEN has a space or line break inside it" in result.stderr
     assert served.emulator.calls == []
+
+
+@pytest.mark.parametrize(
+    ("errno", "attempts", "says"),
+    [
+        (socket.EAI_NONAME, 1, "error: ping: cannot resolve the API host api.example.test ("),
+        (socket.EAI_AGAIN, 6, "error: ping: cannot connect to api.example.test ("),
+    ],
+)
+def test_resolver_failures_through_the_real_transport(
+    errno: int,
+    attempts: int,
+    says: str,
+    run: Callable[..., Result],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The resolver's error reaches the client through httpcore and the deadline
+    transport with its kind intact: a name that does not exist is not asked again."""
+    asked: list[str] = []
+
+    def getaddrinfo(host: str, *_args: object, **_kw: object) -> list[object]:
+        asked.append(host)
+        raise socket.gaierror(errno, "no such name (test)")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    env = {"CINCOPA_API_TOKEN": "tok-secret-never-shown", "CINCOPA_SYNC_TIME_SCALE": "0.01"}
+    result = run("ping", "--api-url", "https://api.example.test/v2/", env=env)
+    assert result.exit_code == 1
+    assert says in result.stderr, result.stderr
+    assert asked == ["api.example.test"] * attempts
+    assert "tok-secret" not in result.stderr

@@ -28,7 +28,7 @@ def run(*args: str, env: dict | None = None):
 def test_examples_are_valid():
     result = run("validate", str(REPO / "examples" / "manifests"))
     assert result.exit_code == 0, result.output
-    assert "30 asset(s), 2 portal(s), 3 webhook(s)" in result.stdout
+    assert "31 asset(s), 2 portal(s), 3 webhook(s)" in result.stdout
 
 
 def test_every_problem_of_every_file_in_one_run_with_exit_3(tmp_path):
@@ -48,7 +48,7 @@ def test_every_problem_of_every_file_in_one_run_with_exit_3(tmp_path):
 def test_a_usage_error_is_exit_3_not_clicks_2():
     result = run("validate")
     assert result.exit_code == 3
-    assert "Missing argument" in result.stderr
+    assert "give manifest PATHs" in result.stderr
 
 
 @pytest.mark.parametrize("case", ["alias", "duplicate-key", "unknown-key", "yaml11-boolean"])

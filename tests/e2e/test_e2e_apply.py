@@ -16,7 +16,7 @@ from support import EXAMPLES, TOKEN, invoke
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
-from cincopa_sync.emulator import Emulator, serve
+from cincopa_sync.emulator import WRITES, Emulator, serve
 from cincopa_sync.engine.apply import apply_plan
 from cincopa_sync.plan import Change, FieldChange, make_plan
 
@@ -37,13 +37,13 @@ def test_demo_apply_then_plan_with_emulator_state(
     args = [EXAMPLES, "--emulator", "--emulator-state", state]
     pending = run("plan", *args, "--detailed-exitcode")
     assert pending.exit_code == 2
-    assert "Plan: 1 to create, 6 to update, 1 to rename, 0 to delete." in pending.stdout
+    assert "Plan: 2 to create, 6 to update, 1 to rename, 0 to delete." in pending.stdout
 
     applied = run("apply", *args, "--auto-approve")
     assert applied.exit_code == 0, applied.stderr
     assert applied.stdout.startswith(pending.stdout)  # it showed the same plan first
     assert applied.stdout.endswith(
-        "Apply complete: 8 applied, 0 failed, 0 skipped; "
+        "Apply complete: 9 applied, 0 failed, 0 skipped; "
         "every change verified by reading it back.\n"
     )
     saved = json.loads(state.read_text(encoding="utf-8"))
@@ -74,12 +74,26 @@ def test_apply_makes_exactly_the_plans_calls(
     assert result.exit_code == 0, result.stderr
     writes = served.writes()
     writes_equal_plan(plan, writes, {"https://hooks.slack.com/services/T0000/B0000/demo"})
-    assert len(writes) == 8
+    assert len(writes) == 10
 
-    # every set_meta carries the rid and only fields whose value really changes
+    # every set_meta of an existing asset carries the rid and only fields whose value
+    # really changes; the created asset's carries its reference_id and every field
     set_metas = [params for endpoint, params in writes if endpoint == "asset.set_meta"]
-    assert len(set_metas) == 4
+    assert len(set_metas) == 5
+    (created,) = [p for p in set_metas if p["rid"] not in {a["rid"] for a in demo_seed["assets"]}]
+    assert created == {
+        "rid": created["rid"],
+        "caption": "Summit Stove",
+        "description": "See the Summit Stove in action.",
+        "related_link_text": "Shop now",
+        "related_link_url": "https://shop.example.com/summit-stove",
+        "reference_id": "SKU-1030",
+        "tags": "camping,launch",
+    }
+    assert served.emulator.account.assets_by_rid[created["rid"]].filename == "summit-stove.mp4"
     for params in set_metas:
+        if params is created:
+            continue
         before = _seed_asset(demo_seed, params["rid"])
         for field, value in params.items():
             if field == "rid":
@@ -93,18 +107,22 @@ def test_apply_makes_exactly_the_plans_calls(
 
     # the call counts of one apply of examples/manifests against the demo account
     # (the report of this work quotes them): 1 page of assets (36 < the page cap), the
-    # portal and hook lists, 1 portal.check for the new name, 1 ping for permissions,
-    # then the verification reads: the cheaper of lookups (4) and the listing (1 page),
-    # and the two lists again.
+    # account's tags (the manifests write tags), the portal and hook lists, 1 portal.check
+    # for the new name, 1 ping for permissions, 1 status read of the upload (the emulator
+    # completes it at the first), then the verification reads: the cheaper of lookups (5)
+    # and the listing (1 page), and the two lists again.
     assert served.counts("read") == {
+        "asset.get_tags": 1,
         "asset.list": 2,
+        "asset.upload_from_url_get_status": 1,
         "ping": 1,
         "portal.check": 1,
         "portal.list": 2,
         "webhook.list": 2,
     }
     assert served.counts("write") == {
-        "asset.set_meta": 4,
+        "asset.set_meta": 5,
+        "asset.upload_from_url": 1,
         "portal.rename": 1,
         "portal.set": 1,
         "webhook.set": 1,
@@ -190,7 +208,8 @@ def test_target_applies_only_the_matching_changes(
     assert nothing.exit_code == 0
     # Not "the account matches": the asset and webhook changes are still pending.
     assert NO_CHANGES not in nothing.stdout
-    assert "No change matches --target; it left out the plan's 6 changes." in nothing.stdout
+    left = len(rest["changes"])
+    assert f"No change matches --target; it left out the plan's {left} changes." in nothing.stdout
     assert "Warning: --target portal.* matches no change of this plan" in nothing.stdout
     assert "  ~ " not in nothing.stdout and "  > " not in nothing.stdout
 
@@ -216,11 +235,11 @@ def test_partial_failure_applies_the_rest_and_reports(
     (failed_set_meta,) = [
         c for c in served.emulator.calls if c.endpoint == "asset.set_meta" and not c.success
     ]
-    (failed,) = [c for c in plan["changes"] if c["calls"][0]["params"] == failed_set_meta.params]
+    (failed,) = [c for c in plan["changes"] if c["calls"][-1]["params"] == failed_set_meta.params]
     assert failed_lines[0] == (
         f"  FAILED   {failed['address']}: asset.set_meta: asset is locked for editing"
     )
-    assert "Apply complete: 7 applied, 1 failed, 0 skipped;" in result.stdout
+    assert "Apply complete: 8 applied, 1 failed, 0 skipped;" in result.stdout
     assert "Run `plan` again to see exactly what remains." in result.stdout
     rest = {**plan, "changes": [c for c in plan["changes"] if c is not failed]}
     writes_equal_plan(rest, served.writes(), {"https://hooks.slack.com/services/T0000/B0000/demo"})
@@ -290,10 +309,11 @@ def test_a_lost_answer_is_checked_by_reading_not_repeated(
     served.emulator.set_faults(f"{lost}#1=drop-after")
     result = run("apply", pruning_manifests, "--auto-approve", *served.args, env=served.env)
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "Apply complete: 9 applied, 0 failed, 0 skipped;" in result.stdout
+    assert "Apply complete: 10 applied, 0 failed, 0 skipped;" in result.stdout
     endpoints = [e for e, _ in served.writes()]
     assert endpoints.count(lost) == 1
-    assert len(endpoints) == sum(len(c["calls"]) for c in plan["changes"])
+    writes = [c for ch in plan["changes"] for c in ch["calls"] if c["endpoint"] in WRITES]
+    assert len(endpoints) == len(writes)
     served.emulator.set_faults(None)
     assert_converged(run, pruning_manifests, *served.args, env=served.env)
 

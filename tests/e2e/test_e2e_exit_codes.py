@@ -84,7 +84,7 @@ def test_apply_without_terminal_or_auto_approve_refuses(
     result = run("apply", EXAMPLES, *served.args, env=served.env)
     assert result.exit_code == 4
     assert "no terminal to confirm on" in result.stderr
-    assert "Plan: 1 to create, 6 to update" in result.stdout  # it showed what it would do
+    assert "Plan: 2 to create, 6 to update" in result.stdout  # it showed what it would do
     assert served.writes() == []
     assert served.counts("write") == {}
 

@@ -90,6 +90,7 @@ def test_plan_base_marks_the_pull_requests_changes_apart_from_drift(
         "asset.IvPZZ63fFKcZ",
         "asset.l7dXTPyLsxPF",
         "asset.ref:SKU-1026",
+        "asset.ref:SKU-1030",
         "portal.acme-training",
         "webhook.https://hooks.example.com/cincopa/assets",
         "webhook.https://hooks.slack.com/(sensitive:74e73eaf)",
@@ -103,7 +104,7 @@ def test_plan_base_marks_the_pull_requests_changes_apart_from_drift(
     drift = text.index("Drift: the account already differs from the base branch")
     assert own < text.index("~ asset.ZpDE0iGXlD6g") < drift < text.index("~ asset.IvPZZ63fFKcZ")
     assert "Drift adopted: " in text and "asset.klZD_OCj2ISa" in text
-    assert "(2 from this pull request, 6 drift)" in text
+    assert "(2 from this pull request, 7 drift)" in text
 
     markdown = run(*args, "--format", "markdown", env=served.env).stdout.replace("\\", "")
     assert "#### Changes this pull request makes: 2" in markdown

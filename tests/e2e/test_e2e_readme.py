@@ -34,7 +34,11 @@ def expected_summary(desired: DesiredState, seed: dict[str, Any]) -> tuple[dict[
         return value if value is not None or field == "video_thumb_sec" else ""
 
     for spec in desired.of("asset"):
-        (asset,) = [a for a in assets if a.get(spec.by) == spec.ident]
+        found = [a for a in assets if a.get(spec.by) == spec.ident]
+        if not found and spec.source:  # missing, with a source: uploaded
+            counts["create"] += 1
+            continue
+        (asset,) = found
         if any(
             live_value(asset, f) != (set(v) if f == "tags" else v) for f, v in spec.fields.items()
         ):
@@ -94,9 +98,10 @@ def test_readme_first_command_prints_the_expected_plan(
 ) -> None:
     seed = json.loads(DEMO_SEED.read_text(encoding="utf-8"))
     counts, unmanaged = expected_summary(load_manifests([str(EXAMPLES)], {}), seed)
-    # The README's own description of the demo: 4 assets, a portal name, a rename, a
-    # webhook missing an event, a Slack hook to create, an unmanaged portal.
-    assert counts == {"create": 1, "update": 6, "rename": 1, "delete": 0}
+    # The README's own description of the demo: 4 assets, an asset to create from its
+    # source, a portal name, a rename, a webhook missing an event, a Slack hook to create,
+    # an unmanaged portal.
+    assert counts == {"create": 2, "update": 6, "rename": 1, "delete": 0}
     assert unmanaged == {"portal": 1}
 
     done = run_process(*README_FIRST.split()[1:])
@@ -106,6 +111,8 @@ def test_readme_first_command_prints_the_expected_plan(
     assert done.stdout.count("\n  ~ ") + done.stdout.startswith("  ~ ") == counts["update"]
     assert done.stdout.count("  + ") == counts["create"]
     assert done.stdout.count("  > portal.acme-training") == 1
+    assert "  + asset.ref:SKU-1030  (examples/manifests/assets.yaml:" in done.stdout
+    assert "call asset.set_meta(rid=(after upload), " in done.stdout
     assert "demo-key-not-secret" not in done.stdout + done.stderr
     assert "/services/T0000/B0000/demo" not in done.stdout + done.stderr
 
@@ -135,7 +142,7 @@ def test_apply_then_plan_in_real_processes(
     applied = run_process("apply", *common, "--auto-approve")
     assert applied.returncode == 0, applied.stderr
     assert re.search(
-        r"Apply complete: 8 applied, 0 failed, 0 skipped; every change verified", applied.stdout
+        r"Apply complete: 9 applied, 0 failed, 0 skipped; every change verified", applied.stdout
     )
     assert state.stat().st_mode & 0o777 == 0o600  # it holds the tokens
 

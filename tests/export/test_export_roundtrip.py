@@ -14,6 +14,7 @@ go through load_manifests with the variables the export asked for, and:
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -198,20 +199,29 @@ def test_export_then_plan_shows_no_changes(
         "portal": len(seed["portals"]),
         "webhook": len(seed["webhooks"]),
     }
-    assert [a.ident for a in desired.of("asset")] == sorted(a["rid"] for a in seed["assets"])
+    # An asset is identified by its reference_id exactly when no other asset has it.
+    uses = Counter(a.get("reference_id", "") for a in seed["assets"])
+    rids = []
     for spec in desired.of("asset"):
-        current = live.of("asset").objects[spec.ident]
-        expected = {k: current[k] for k in (*ALWAYS_WRITTEN, "tags")}
+        assets = live.of("asset")
+        rid = spec.ident if spec.by == "rid" else assets.by_reference[spec.ident][0]
+        rids.append(rid)
+        current = assets.objects[rid]
+        portable = current["reference_id"] != "" and uses[current["reference_id"]] == 1
+        assert spec.by == ("reference_id" if portable else "rid")
+        expected = {k: current[k] for k in (*ALWAYS_WRITTEN, "tags") if k != spec.by}
         for k in ("video_thumb_sec", "thumb_attached_rid"):  # written when set
             if current[k] not in (None, ""):
                 expected[k] = current[k]
         assert dict(spec.fields) == expected
+    assert rids == sorted(a["rid"] for a in seed["assets"])
     for spec in desired.of("portal"):
         current = live.of("portal").objects[spec.subdomain]
         assert dict(spec.fields) == {
             "name": current["name"],
             "visibility": current["visibility"],
             **({"settings": current["settings"]} if current["settings"] else {}),
+            **({"active": False} if current["status"] == "ceased" else {}),  # else unmanaged
         }
     for spec in desired.of("webhook"):
         current = live.of("webhook").objects[spec.url]

@@ -14,7 +14,8 @@ from jsonschema import Draft202012Validator
 from cincopa_sync.kinds.webhook import DEFAULT_WEBHOOK_TYPE
 from cincopa_sync.manifest import SCHEMA_PATH, load_manifests, load_schema
 from cincopa_sync.manifest import schema as schema_module
-from cincopa_sync.manifest.schema import compile_check, compiled
+from cincopa_sync.manifest.schema import compiled
+from cincopa_sync.schemacheck import compile_check
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "manifest.md"
 
@@ -56,7 +57,7 @@ def test_schema_is_valid_draft_2020_12() -> None:
 def test_every_property_has_a_description() -> None:
     schema = load_schema()
     paths = dict(_properties(schema))
-    assert len(paths) == 26
+    assert len(paths) == 29
     missing = [path for path, sub in paths.items() if not sub.get("description")]
     assert missing == []
 
@@ -149,6 +150,9 @@ _KEYS = st.sampled_from(
         "events",
         "security_key",
         "theme",
+        "source",
+        "absent",
+        "active",
     ]
 )
 _VALUES = st.recursive(
@@ -183,6 +187,8 @@ VALID_ENTRIES = {
             "video_thumb_sec": 15,
             "thumb_attached_rid": "B",
         },
+        {"reference_id": "S", "source": "https://m.example.com/a.mp4", "tags": ["a"]},
+        {"rid": "A", "absent": True},
     ],
     "portals": [
         {"subdomain": "acme"},
@@ -191,6 +197,7 @@ VALID_ENTRIES = {
             "previously": ["old", "z"],
             "name": "n",
             "visibility": "private",
+            "active": False,
             "settings": {"a": "x", "b": 1, "c": 1.5, "d": True},
         },
     ],

@@ -1,18 +1,22 @@
 """Property: for random accounts and random manifests over them, one apply converges.
 
 Hypothesis draws a live account (assets with awkward text, tags and reference_ids;
-portals; webhooks, some with keys, some Slack) and a manifest over it (random subsets of
-fields kept or changed, portals created / renamed / updated, webhooks created / updated,
-prune on or off). The manifest is written as YAML (every string a JSON scalar) and loaded
-with load_manifests, so the whole path runs: loader, live read, planner, applier, against
-an in-process Emulator (no sockets). Alongside, the test keeps its own oracle of what
-must change, computed from the drawn data without the planner.
+portals, active or ceased; webhooks, some with keys, some Slack) and a manifest over it
+(random subsets of fields kept or changed, assets created from a source or deleted with
+`absent: true`, portals created / renamed / updated / switched off or on, webhooks
+created / updated, prune on or off). The manifest is written as YAML (every string a JSON
+scalar) and loaded with load_manifests, so the whole path runs: loader, live read,
+planner, applier, against an in-process Emulator (no sockets). Alongside, the test keeps
+its own oracle of what must change, computed from the drawn data without the planner.
 
 Checked for every example:
 - the plan changes exactly the objects the oracle says, with one write per changed object
-  (a rename: one portal.rename, plus one portal.set when something else differs too), and
-  each set_meta carries exactly the fields that differ;
-- the emulator's successful writes are exactly the plan's calls (in order within a change);
+  (a rename: one portal.rename, plus one portal.set when something else differs too; a
+  portal switched off: portal.cease after any portal.set; a create: the upload, its
+  status read, one set_meta), and each set_meta carries exactly the fields that differ
+  (a create's: reference_id and every field written);
+- the emulator's successful writes are exactly the plan's write calls (in order within a
+  change; a created asset's set_meta on the rid its upload made);
 - the apply reports everything applied, nothing drifted, and a fresh plan is empty.
 """
 
@@ -26,7 +30,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support import FakeTime
 
+from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.engine.apply import apply_plan
@@ -34,6 +40,8 @@ from cincopa_sync.engine.diff import PlanOptions, make_plan_for
 from cincopa_sync.engine.read import read_live
 from cincopa_sync.kinds.webhook import webhook_address
 from cincopa_sync.manifest import load_manifests
+from cincopa_sync.plan import Plan
+from cincopa_sync.shown import AFTER_UPLOAD
 
 TEXT_FIELDS = (
     "caption",
@@ -185,6 +193,9 @@ class Scenario:
     asset_fields: dict[str, set[str]] = field(default_factory=dict)
 
 
+CREATE_CALLS = ["asset.upload_from_url", "asset.upload_from_url_get_status", "asset.set_meta"]
+
+
 def _setting_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -268,6 +279,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         entry: dict[str, Any] = (
             {"reference_id": asset["reference_id"]} if by_ref else {"rid": asset["rid"]}
         )
+        address = f"asset.ref:{asset['reference_id']}" if by_ref else f"asset.{asset['rid']}"
+        if draw(st.integers(0, 5)) == 0:  # deleted on request
+            entries.append({**entry, "absent": True})
+            expected[address] = ["asset.delete"]
+            continue
+        if by_ref and draw(st.integers(0, 4)) == 0:  # a source on an existing asset: ignored
+            entry["source"] = "https://media.example.com/ignored.mp4"
         changed: set[str] = set()
         for name in (*TEXT_FIELDS, "reference_id", "tags", "video_thumb_sec", "thumb_attached_rid"):
             if name == "reference_id" and by_ref:
@@ -311,9 +329,18 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 changed.add(name)
         entries.append(entry)
         if changed:
-            address = f"asset.ref:{asset['reference_id']}" if by_ref else f"asset.{asset['rid']}"
             expected[address] = ["asset.set_meta"]
             scenario.asset_fields[address] = changed
+    for n in range(draw(st.integers(0, 2))):  # created from a source; the source's file name
+        ref = f"NEW-{n}-{draw(st.sampled_from(['a', 'ü', 'x y']))}"  # is no live asset's
+        entry = {"reference_id": ref, "source": f"https://media.example.com/{n}/new.mp4"}
+        for name in draw(st.lists(st.sampled_from([*TEXT_FIELDS, "tags"]), unique=True)):
+            entry[name] = draw(st.lists(tags, max_size=3)) if name == "tags" else draw(texts)
+        entries.append(entry)
+        expected[f"asset.ref:{ref}"] = CREATE_CALLS
+        scenario.asset_fields[f"asset.ref:{ref}"] = (set(entry) - {"source"}) | {"reference_id"}
+    if draw(st.booleans()):  # absent already: no change
+        entries.append({"rid": "NO_SUCH_RID0", "absent": True})
     if entries:
         manifest["assets"] = entries
 
@@ -335,6 +362,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 previously.insert(0, next(fresh))
             entry["previously"] = previously
         differs = False
+        active = draw(st.sampled_from([None, True, False]))
+        if active is not None:
+            entry["active"] = active
         for key in ("name", "visibility"):
             pick = draw(st.sampled_from(["omit", "same", "new"]))
             if pick != "omit":
@@ -356,9 +386,11 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                     differs = True
             entry["settings"] = settings_entry
         portal_entries.append(entry)
-        calls = (["portal.rename"] if choice == "rename" else []) + (
-            ["portal.set"] if differs else []
-        )
+        live_active = portal["status"] == "active"
+        sets = differs or (active is True and not live_active)  # portal.set reactivates
+        calls = (["portal.rename"] if choice == "rename" else []) + (["portal.set"] if sets else [])
+        if active is False and (sets or live_active):  # switched off after any set
+            calls.append("portal.cease")
         if calls:
             expected[f"portal.{entry['subdomain']}"] = calls
     for _ in range(draw(st.integers(0, 2))):
@@ -369,8 +401,13 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             entry["visibility"] = draw(st.sampled_from(["public", "private"]))
         if draw(st.booleans()):
             entry["settings"] = draw(st.dictionaries(setting_keys, setting_values, max_size=3))
+        active = draw(st.sampled_from([None, True, False]))
+        if active is not None:
+            entry["active"] = active
         portal_entries.append(entry)
-        expected[f"portal.{entry['subdomain']}"] = ["portal.set"]
+        expected[f"portal.{entry['subdomain']}"] = ["portal.set"] + (
+            ["portal.cease"] if active is False else []
+        )
     if portal_entries:
         manifest["portals"] = portal_entries
 
@@ -442,6 +479,22 @@ def _sent(call: Any) -> tuple[str, dict[str, str]]:
     return call.endpoint, dict(call.params)
 
 
+def _planned_writes(plan: Plan) -> list[tuple[str, dict[str, str]]]:
+    """The plan's write calls (a create's status reads are reads)."""
+    return [_sent(call) for call in plan.calls() if ep.ENDPOINTS[call.endpoint].write]
+
+
+def _written(emulator: Emulator, seed: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    """The writes that took effect, a new asset's rid as the plan shows it."""
+    known = {a["rid"] for a in seed["assets"]}
+    out = []
+    for endpoint, params in map(_sent, emulator.writes()):
+        if endpoint == "asset.set_meta" and params["rid"] not in known:
+            params = {**params, "rid": AFTER_UPLOAD}
+        out.append((endpoint, params))
+    return out
+
+
 @settings(
     max_examples=50,
     deadline=None,
@@ -470,8 +523,8 @@ def test_one_apply_converges_with_exactly_the_planned_writes(scenario: Scenario)
             scenario.expected
         )
         for change in plan.changes:
-            if change.kind == "asset":
-                sent = {k for k, _ in change.calls[0].params} - {"rid"}
+            if change.kind == "asset" and change.action != "delete":
+                sent = {k for k, _ in change.calls[-1].params} - {"rid"}
                 assert sent == scenario.asset_fields[change.address]
 
         for change in plan.changes:
@@ -479,7 +532,8 @@ def test_one_apply_converges_with_exactly_the_planned_writes(scenario: Scenario)
         event(f"assets read by {live.of('asset').read}")
 
         emulator.clear_log()
-        report = apply_plan(client, plan, parallelism=4)
+        fake = FakeTime()
+        report = apply_plan(client, plan, parallelism=4, clock=fake.clock, sleep=fake.sleep)
         assert [
             (o.change.address, o.message) for o in report.outcomes if o.status != "applied"
         ] == []
@@ -487,11 +541,12 @@ def test_one_apply_converges_with_exactly_the_planned_writes(scenario: Scenario)
         assert report.exit_code == 0
 
         # the writes are the plan's calls: same multiset, plan order within a change
-        writes = [_sent(c) for c in emulator.writes()]
-        assert sorted(map(json.dumps, writes)) == sorted(json.dumps(_sent(c)) for c in plan.calls())
+        writes = _written(emulator, scenario.seed)
+        assert sorted(map(json.dumps, writes)) == sorted(map(json.dumps, _planned_writes(plan)))
         for change in plan.changes:
-            if len(change.calls) > 1:
-                positions = [writes.index(_sent(call)) for call in change.calls]
+            mine = [_sent(c) for c in change.calls if ep.ENDPOINTS[c.endpoint].write]
+            if len(mine) > 1:
+                positions = [writes.index(call) for call in mine]
                 assert positions == sorted(positions)
         assert not [c for c in emulator.calls if c.kind == "write" and not c.success]
 
@@ -525,6 +580,10 @@ FAULTS = (
     "webhook.delete#1=drop-after",
     "asset.list#2=not-json",
     "portal.list#1=html",
+    "asset.delete#1=drop-after",
+    "asset.upload_from_url#1=429",
+    "asset.upload_from_url_get_status#1=503",
+    "portal.cease#1=503",
     "*=429:1@0.2",
     "*=refuse@0.1",
 )
@@ -557,20 +616,23 @@ def test_one_apply_converges_through_faults(scenario: Scenario, faults: list[str
         plan = make_plan_for(desired, live, PlanOptions(resend_secrets=scenario.resend_secrets))
         emulator.clear_log()
         emulator.set_faults("; ".join(faults), fault_seed=7)
-        report = apply_plan(client, plan, parallelism=4)
+        fake = FakeTime()
+        report = apply_plan(client, plan, parallelism=4, clock=fake.clock, sleep=fake.sleep)
         failed = [(o.change.address, o.message) for o in report.outcomes if o.status != "applied"]
         assert failed == []
         assert report.drift == []
 
-        writes = [_sent(c) for c in emulator.writes()]
-        for call in plan.calls():  # every call acted; a create or rename exactly once
+        writes = _written(emulator, scenario.seed)
+        for call in plan.calls():  # every write acted; a create or rename exactly once
+            if not ep.ENDPOINTS[call.endpoint].write:
+                continue
             made = writes.count(_sent(call))
             assert made >= 1
             if call.endpoint in ("portal.rename",) or any(
                 c.creates and c.calls[0] is call for c in plan.changes
             ):
                 assert made == 1, f"{call.endpoint} made {made} times"
-        assert {json.dumps(w) for w in writes} == {json.dumps(_sent(c)) for c in plan.calls()}
+        assert {json.dumps(w) for w in writes} == {json.dumps(w) for w in _planned_writes(plan)}
 
         emulator.set_faults(None)
         again = make_plan_for(desired, read_live(client, desired, page_size=scenario.page_size))

@@ -6,7 +6,8 @@ plan as text, json, markdown, with --out and a GitHub step summary; apply; apply
 ping; export), plain, with --verbose and with --debug, each with --http-log (one file, all
 of them appending), and then every failure path: each fault of the emulator's language on
 the writes that carry the secrets, an API message that quotes them, retries that run out,
-a connect error, an unstable listing, a bad token, a missing permission, an interrupt, and
+uploads lost, refused, failed or aborted (and the orphan warning after them), a connect
+error, an unstable listing, a bad token, a missing permission, an interrupt, and
 internal errors raised with the secrets in their message (shown with --debug, traceback
 included).
 
@@ -33,7 +34,7 @@ from click.testing import Result
 from reliability_helpers import MANIFEST, SCALE, SEED
 
 from cincopa_sync.api.retry import TIME_SCALE_ENV
-from cincopa_sync.emulator import Emulator
+from cincopa_sync.emulator import Emulator, UploadRules
 from cincopa_sync.emulator.server import EmulatorServer
 
 NEEDLE = "CANARY"
@@ -49,6 +50,18 @@ ENV = {
     TIME_SCALE_ENV: str(SCALE),
 }
 LOGGERS = ("cincopa_sync", "httpx", "httpcore", "urllib3", "")
+LIFECYCLE = """\
+assets:
+  - reference_id: SKU-NEW
+    source: https://media.example.com/new-clip.mp4
+    caption: New
+    tags: [x, brand-new]
+  - rid: RID_D_000004
+    absent: true
+portals:
+  - subdomain: keep-me
+    active: false
+"""
 
 
 class Records(logging.Handler):
@@ -150,6 +163,38 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
         cli("ping", *account.args, *flags, expect=0)
         cli("export", "--out", work / f"export{len(outputs)}", *account.args, *flags, expect=0)
 
+    # -- environments: --env runs, the account pin, a config that quotes the token ----------
+    config = work / "cincopa-sync.yaml"
+    where = f"api_url: '{account.server.base_url}'"
+    config.write_text(
+        "environments:\n"
+        f"  demo: {{manifests: [manifests], account: '100001', {where}, vars: {{UNUSED: x}}}}\n"
+        f"  other: {{manifests: [manifests], account: '999', {where}}}\n",
+        encoding="utf-8",
+    )
+    account.fresh()
+    cli("validate", "--env", "demo", "--debug", expect=0)
+    for fmt in ("text", "json", "markdown"):
+        cli("plan", "--env", "demo", "--format", fmt, "--debug", expect=0)
+    cli("ping", "--env", "demo", "--debug", expect=0)
+    cli("ping", "--env", "other", "--debug", expect=4)  # the pin refuses
+    saved = work / "plan-env.json"
+    cli("plan", "--env", "demo", "--out", saved, "--debug", expect=0)
+    cli("apply", "--plan", saved, "--env", "other", "--debug", expect=4)
+    cli("apply", "--plan", saved, "--env", "demo", "--debug", expect=0)
+    cli("export", "--env", "demo", "--out", work / "export-env", "--debug", expect=0)
+    account.fresh()
+    cli("apply", "--env", "demo", "--auto-approve", "--debug", expect=0)
+    quoting = work / "quoting.yaml"
+    quoting.write_text(
+        f"environments:\n  x: {{manifests: [manifests], account: '1', api_url: "
+        f"'{account.server.base_url}?api_token={TOKEN}'}}\n  y: {{manifests: [m], account: "
+        f"'1', api_url: 'ftp://h/?api_token={TOKEN}', vars: {{CINCOPA_API_TOKEN: '{TOKEN}'}}}}\n",
+        encoding="utf-8",
+    )
+    cli("plan", "--env", "x", "--config", quoting, "--debug", expect=3)
+    quoting.unlink()  # the input itself holds the token; what the run made must not
+
     # the secrets did travel: the canary token opened the account, the key was set, the
     # Slack hook was made with its real URL
     hooks = {h["hook_url"]: h for h in account.emulator.to_json()["webhooks"]}
@@ -207,6 +252,27 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
         expect=5)  # fmt: skip
     account.fresh(faults="webhook.set=503; webhook.set_slack=503")  # retries run out: exit 5
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    # creates, deletes and portal state: uploads refused with the token quoted, lost
+    # (reported unknown, then an orphan warning), failed, aborted on timeout
+    lifecycle = work / "lifecycle"
+    lifecycle.mkdir()
+    (lifecycle / "l.yaml").write_text(LIFECYCLE, encoding="utf-8")
+    for faults, uploads, extra in (
+        (f"asset.upload_from_url=fail:bad input {TOKEN}", None, []),
+        ("asset.upload_from_url#1=drop-after", UploadRules(after_ms=0), []),
+        (f"asset.upload_from_url_get_status=fail:no status for {TOKEN}", None, []),
+        (
+            f"asset.upload_from_url_abort=fail:too late {TOKEN}",
+            UploadRules(10**6),
+            ["--upload-timeout", "0.02"],
+        ),
+        (None, UploadRules(failing=("*",)), []),
+    ):
+        account.fresh(faults=faults, uploads=uploads)
+        cli("apply", lifecycle, "--auto-approve", *account.args, "--debug", *extra, expect=5)
+        account.emulator.set_faults(None)  # the plan after it: an orphan warning, maybe
+        cli("plan", lifecycle, *account.args, "--debug", "--format", "markdown", expect=0)
+    assert any("has no reference" in r.stdout for _, r in outputs)  # the lost upload's
     account.fresh(faults="webhook.list=fail:no hooks for " + TOKEN)  # a read fails: exit 1
     cli(*plan_args, "--debug", expect=1)
     account.fresh(page_cap=2)  # an unstable listing: exit 1
@@ -227,6 +293,28 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}/v2/"
     cli("plan", "manifests", "--api-url", closed, "--debug", expect=1)
     cli("apply", "--plan", work / "missing.json", *account.args, "--debug", expect=3)
+
+    # usage errors and exit-3 messages that quote what they were given
+    cli("ping", TOKEN, *account.args, "--debug", expect=3)  # an extra argument
+    cli("plan", TOKEN, *account.args, "--debug", expect=3)  # a path that does not exist
+    cli(*plan_args, "--parallelism", TOKEN, expect=3)  # a bad option value
+    cli("validate", f"--{TOKEN}", "manifests", expect=3)  # an unknown option
+    cli("apply", "--plan", work / f"{TOKEN}.json", *account.args, expect=3)
+    cli(*plan_args, env={"GITHUB_STEP_SUMMARY": str(work / "no-such-dir" / TOKEN)}, expect=3)
+    cli("ping", "--api-url", f"https://{TOKEN}.{'x' * 64}.example/v2/", expect=3)
+    wrong_keys = work / "wrong-keys"  # the secret variables at keys that are not secret
+    wrong_keys.mkdir()
+    wrong_hook = '  - url: ${CINCOPA_HOOK_KEY}\n    events: ["${SLACK_WEBHOOK_URL}"]\nprune:'
+    (wrong_keys / "m.yaml").write_text(MANIFEST.replace("prune:", wrong_hook), encoding="utf-8")
+    wrong = cli("validate", wrong_keys, "--debug", expect=3)
+    assert "webhook url must be an https:// URL, got '***'" in wrong.stderr
+    # API messages quoting part of the Slack URL, or spelling it otherwise
+    slack_path = SLACK.split("/services/", 1)[1]
+    lower = SLACK.replace(":", "%3a").replace("/", "%2f")
+    account.fresh(faults=f"webhook.set_slack=fail:rejected hooks.slack.com/services/{slack_path}")
+    cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    account.fresh(faults=f"webhook.set=fail:rejected {lower} and {slack_path[5:]}")
+    cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
 
     # an interrupt, and internal errors carrying every secret in their message
     boom = f"boom {TOKEN}"  # manifest secrets in an internal error: see the test below

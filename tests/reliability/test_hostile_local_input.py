@@ -123,3 +123,12 @@ def test_the_step_summary_is_appended_to_and_created_when_missing(
     assert once.startswith("<!-- cincopa-sync plan -->")
     run("plan", EXAMPLES, "--emulator", env={"GITHUB_STEP_SUMMARY": str(summary)})
     assert summary.read_text(encoding="utf-8") == once * 2
+
+
+def test_an_http_log_that_is_a_fifo_is_refused_without_blocking(
+    fifo: Path, run_process: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
+    """mkfifo f; cincopa-sync ping --emulator --http-log f would block opening the FIFO."""
+    result = run_process("plan", EXAMPLES, "--emulator", "--http-log", fifo, timeout=20)
+    assert result.returncode == 3, result.stderr
+    assert f"--http-log {fifo}: not a regular file" in result.stderr

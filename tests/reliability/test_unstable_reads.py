@@ -244,4 +244,6 @@ def test_cli_never_plans_from_a_listing_that_does_not_hold_still(
         assert "error: asset.list: the listing changed while its pages were read" in result.stderr
         assert "nothing was planned from it" in result.stderr
         assert churning.emulator.writes() == []
-        assert {c.endpoint for c in churning.emulator.calls} == {"asset.list"}  # not even ping
+        # ping (which account the plan is for), then the listing, and nothing else
+        assert {c.endpoint for c in churning.emulator.calls} == {"ping", "asset.list"}
+        assert [c.endpoint for c in churning.emulator.calls].count("ping") == 1
