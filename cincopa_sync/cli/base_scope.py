@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, replace
 
+from cincopa_sync.api.redact import register_secrets
+from cincopa_sync.cli.environment import manifest_layers
 from cincopa_sync.engine.diff import PlanOptions, make_plan_for
 from cincopa_sync.engine.pr_scope import base_paths, both, scope_to_base
 from cincopa_sync.engine.read import LiveState
@@ -27,16 +29,29 @@ class Base:
     why_not: str = ""
 
     @classmethod
-    def load(cls, paths: tuple[str, ...], directory: str) -> Base:
+    def load(cls, paths: tuple[str, ...], overlays: tuple[str, ...], directory: str) -> Base:
+        """The same manifests (PATHs and --overlay layers, or --env's layers, with the
+        pull request's vars) in the base checkout."""
         from cincopa_sync.manifest import load_manifests
 
         if not os.path.isdir(directory):
             raise InvalidInput(f"--base {directory}: not a directory")
-        found = base_paths(paths, directory, os.getcwd())
-        if not found:  # the pull request adds every manifest: nothing is drift
+        first, on_top, variables = manifest_layers(paths, overlays)
+        cwd = os.getcwd()
+        layers = [
+            found for layer in (first, *on_top) if (found := base_paths(layer, directory, cwd))
+        ]
+        if not layers:  # the pull request adds every manifest: nothing is drift
             return cls(directory, DesiredState())
         try:
-            return cls(directory, load_manifests(found, os.environ))
+            desired = load_manifests(
+                layers[0],
+                os.environ,
+                overlays=layers[1:],
+                variables=variables,
+                on_secret=register_secrets,
+            )
+            return cls(directory, desired)
         except InvalidInput as exc:
             errors = [p for p in exc.problems if p.severity == "error"]
             return cls(directory, None, f"{len(errors)} error(s), e.g. {errors[0]}")

@@ -118,8 +118,8 @@ def schema(name: str, out: Path | None) -> int:
     """
     text = schema_text(name)
     if out is None:
-        click.echo(text, nl=False)
+        echo(text, nl=False)
         return 0
     write_atomic(out, text, mode=0o644)
-    click.echo(f"wrote {out} (the {name} schema of cincopa-sync {__version__})", err=True)
+    echo(f"wrote {out} (the {name} schema of cincopa-sync {__version__})", err=True)
     return 0

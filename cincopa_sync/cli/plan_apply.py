@@ -55,7 +55,7 @@ def planning(
 
     setup_logging(verbose=run.verbose, debug=run.debug)
     desired = load_desired(paths, run.overlays)
-    base = Base.load(paths, base_dir) if base_dir else None
+    base = Base.load(paths, run.overlays, base_dir) if base_dir else None
     with connect_for(run) as client:
         context = plan_context(client, emulator=run.use_emulator)  # ping first
         progress("Reading the live account...")

@@ -12,8 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from urllib.parse import quote
 
-import click
-
+from cincopa_sync.cli.app import echo
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.plan import warning_text
 
@@ -23,7 +22,7 @@ GITHUB_ACTIONS_ENV = "GITHUB_ACTIONS"
 def echo_warnings(warnings: Iterable[Problem]) -> None:
     """Warnings on stderr, `file:line:col: warning: message`."""
     for problem in warnings:
-        click.echo(str(problem), err=True)
+        echo(str(problem), err=True)
 
 
 def annotate(problems: Iterable[Problem]) -> None:
@@ -31,7 +30,7 @@ def annotate(problems: Iterable[Problem]) -> None:
     if os.environ.get(GITHUB_ACTIONS_ENV) != "true":
         return
     for problem in problems:
-        click.echo(workflow_command(problem), err=True)
+        echo(workflow_command(problem), err=True)
 
 
 def workflow_command(problem: Problem) -> str:

@@ -13,9 +13,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import click
-
 from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.cli.app import echo
 
 PROGRESS_EVERY = 10.0  # seconds; scaled like the retry waits (CINCOPA_SYNC_TIME_SCALE)
 
@@ -31,7 +30,7 @@ class Ticker:
 
     def line(self, text: str) -> None:
         with self._lock:
-            click.echo(text, err=True)
+            echo(text, err=True)
             self._last = time.monotonic()
 
     def _run(self) -> None:
@@ -39,7 +38,7 @@ class Ticker:
             with self._lock:
                 now = time.monotonic()
                 if now - self._last >= self._every:
-                    click.echo(self._describe(now - self._started), err=True)
+                    echo(self._describe(now - self._started), err=True)
                     self._last = now
 
     def __enter__(self) -> Ticker:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cincopa_sync.cli.app import cli
+from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import common_options, use_color
 from cincopa_sync.cli.problems import github_linker
@@ -32,11 +32,11 @@ def show(plan_file: str, fmt: str, no_color: bool, verbose: bool, debug: bool) -
     saved = read_saved_plan(plan_file)
     plan = saved.plan
     if fmt == "json":
-        click.echo(render_json(plan), nl=False)
+        echo(render_json(plan), nl=False)
     elif fmt == "markdown":
-        click.echo(render_markdown(plan, link=github_linker()), nl=False)
+        echo(render_markdown(plan, link=github_linker()), nl=False)
     else:
         allowance = "; it allows deletes over the safety threshold" if saved.allow_deletes else ""
-        click.echo(f"Saved plan {plan_file}, made against {saved.api_identity}{allowance}.")
-        click.echo(render_text(plan, color=use_color(no_color)), nl=False)
+        echo(f"Saved plan {plan_file}, made against {saved.api_identity}{allowance}.")
+        echo(render_text(plan, color=use_color(no_color)), nl=False)
     return 0

@@ -23,8 +23,9 @@ DRIFT = "drift"
 
 
 def _same(change: Change) -> tuple:
-    """What makes two changes the same change: not where a manifest asked for it."""
-    return (change.address, change.kind, change.action, change.fields, change.calls)
+    """What makes two changes the same change: not where a manifest asked for it. (Field
+    values may be mappings, which do not hash: their canonical repr does, keys sorted.)"""
+    return (change.address, change.kind, change.action, repr(change.fields), change.calls)
 
 
 def scope_to_base(head: Plan, base: Plan | None) -> Plan:
