@@ -78,9 +78,7 @@ allow_deletes_option = click.option(
 )
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, type=click.Path())
-@click.option(
+format_option = click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "markdown"]),
@@ -89,6 +87,11 @@ allow_deletes_option = click.option(
     help="text for people, json for machines (schemas/plan.schema.json), markdown for a "
     "pull-request comment.",
 )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),

@@ -7,6 +7,7 @@ import click
 from cincopa_sync.cli.app import cli, echo
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import common_options, use_color
+from cincopa_sync.cli.plan_apply import format_option
 from cincopa_sync.cli.problems import github_linker
 from cincopa_sync.engine.planfile import read_saved_plan
 from cincopa_sync.render.json_format import render_json
@@ -16,14 +17,7 @@ from cincopa_sync.render.text import render_text
 
 @cli.command()
 @click.argument("plan_file", metavar="PLANFILE", type=click.Path(dir_okay=False))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-    help="As for plan: text for people, json for machines, markdown for a comment.",
-)
+@format_option
 @click.option("--no-color", is_flag=True, help="No colours (NO_COLOR does the same).")
 @common_options
 def show(plan_file: str, fmt: str, no_color: bool, verbose: bool, debug: bool) -> int:

@@ -9,9 +9,6 @@ CINCOPA_SYNC_TIME_SCALE here).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 from jsonschema import Draft202012Validator
-from support import CLEAN_ENV, EXAMPLES, REPO, Served, serving
+from support import EXAMPLES, Served, serving, start_process
 
 from cincopa_sync.resources import schema_path
 
@@ -144,17 +141,7 @@ def test_a_report_even_for_an_apply_that_could_not_start(
 def _watch(args: list[str], env: dict[str, str]) -> tuple[int, list[tuple[float, str]], float]:
     """A real process with stdout and stderr as pipes: its stderr lines with the time each
     arrived, and when it ended."""
-    full_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
-    full_env.update(env)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cincopa_sync", *args],
-        cwd=REPO,
-        env=full_env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start_process(*args, env=env)
     lines: list[tuple[float, str]] = []
     reader = threading.Thread(
         target=lambda: lines.extend((time.monotonic(), line) for line in process.stderr)  # type: ignore[union-attr]
