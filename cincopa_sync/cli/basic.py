@@ -14,7 +14,7 @@ from cincopa_sync.cli.environment import (
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
 from cincopa_sync.cli.problems import annotate, echo_warnings
-from cincopa_sync.errors import InvalidInput
+from cincopa_sync.errors import EXIT_INTERRUPTED, InvalidInput
 from cincopa_sync.kinds import kinds
 from cincopa_sync.resources import demo_account_path
 
@@ -143,5 +143,6 @@ def emulator(
         raise InvalidInput(str(exc)) from None
     except OSError as exc:  # the port is taken, or a seed or state file cannot be read
         raise InvalidInput(f"emulator: {exc.strerror or exc}") from None
-    # Ctrl-C ends it: the group reports "interrupted" with exit 130, as for every command.
-    return 0
+    # run() returns when Ctrl-C stopped it: exit 130, "interrupted", as every command does.
+    echo("interrupted", err=True)
+    return EXIT_INTERRUPTED

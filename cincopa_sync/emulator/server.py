@@ -200,8 +200,7 @@ def run(
     uploads: UploadRules | None = None,
     variant: str | None = None,
 ) -> None:
-    """Serves until KeyboardInterrupt (then closes and raises it again, so the caller can
-    exit as interrupted).
+    """Serves until KeyboardInterrupt (then closes and returns).
 
     `announce` gets exactly one line: the base URL and the token names. Bad arguments
     (a bad fault spec, an unreadable seed) raise ValueError/OSError before serving.
@@ -218,9 +217,12 @@ def run(
         uploads=uploads,
         variant=variant,
     )
-    with serve(emulator, host, port) as server:  # closed on the way out, Ctrl-C included
-        names = ", ".join(emulator.token_names)
-        shape = f"; answers as variant {emulator.variant}" if emulator.variant else ""
-        announce(f"Cincopa API emulator serving {server.base_url} (tokens: {names}{shape})")
-        while server.is_alive():
-            server._thread.join(timeout=1.0)
+    with serve(emulator, host, port) as server:
+        try:
+            names = ", ".join(emulator.token_names)
+            shape = f"; answers as variant {emulator.variant}" if emulator.variant else ""
+            announce(f"Cincopa API emulator serving {server.base_url} (tokens: {names}{shape})")
+            while server.is_alive():
+                server._thread.join(timeout=1.0)
+        except KeyboardInterrupt:
+            return

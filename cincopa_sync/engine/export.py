@@ -5,7 +5,9 @@ Reads every object of every kind (listings that held still), and writes one file
 each at most the kind's entries per file and MAX_EXPORT_FILE_BYTES), in a stable order,
 so that `plan` of the export against the same account shows no changes. The entries are
 the kinds' own (`Kind.export_entries`); secrets are written as `${NAME}` references with a
-comment naming the variable, never as values.
+comment naming the variable, never as values. With `fmt="json"` each file is written
+as JSON (`assets-001.json`, ...), one entry a line: the same data, read back from the
+YAML text by the strict loader's own parser, without the comments (JSON has none).
 
 An export records what it wrote: `.cincopa-sync/export.json` in the output directory holds
 the sha256 of every file, and `.cincopa-sync/manifest.schema.json` the schema the files'
@@ -37,7 +39,8 @@ from cincopa_sync.errors import InvalidInput, Refused
 from cincopa_sync.files import write_atomic
 from cincopa_sync.kinds import kinds
 from cincopa_sync.kinds.base import ExportSink, Kind, LiveObject
-from cincopa_sync.manifest.yamlload import MAX_FILE_BYTES
+from cincopa_sync.manifest.jsonwrite import manifest_json
+from cincopa_sync.manifest.yamlload import MAX_FILE_BYTES, parse_yaml
 from cincopa_sync.resources import schema_text
 
 # A file is also closed before it grows past this, whatever its entry count: far below the
@@ -78,6 +81,7 @@ def export_account(
     parallelism: int = 8,
     schema: str | None = None,
     portable: bool = True,
+    fmt: str = "yaml",
     force: bool = False,
 ) -> ExportResult:
     """Read the whole account and write it as manifests into `out_dir`.
@@ -91,7 +95,7 @@ def export_account(
     """
     check_out_dir(out_dir, force=force)  # before any API call: a refusal costs nothing
     account = read_account(client, parallelism=parallelism)
-    return write_export(account, out_dir, schema=schema, portable=portable, force=force)
+    return write_export(account, out_dir, schema=schema, portable=portable, fmt=fmt, force=force)
 
 
 def read_account(
@@ -114,6 +118,7 @@ def write_export(
     *,
     schema: str | None = None,
     portable: bool = True,
+    fmt: str = "yaml",
     force: bool = False,
 ) -> ExportResult:
     """Write the manifests of `account` into `out_dir` (see the module's rules)."""
@@ -132,6 +137,8 @@ def write_export(
         entries = kind.export_entries(account.objects.get(kind.name, []), sink, portable=portable)
         counts[kind.name] = len(entries)
         texts.update(_files_of(kind, entries, schema_line))
+    if fmt == "json":
+        texts = {_json_name(name): _as_json(name, text) for name, text in texts.items()}
     written = []
     for name, text in texts.items():
         write_atomic(out_dir / name, text, mode=0o644)  # manifests hold no secret: shared
@@ -177,7 +184,7 @@ def _export_name() -> re.Pattern[str]:
     names = "|".join(
         re.escape(k.plural) + (r"-\d{3,}" if k.export_per_file is not None else "") for k in kinds()
     )
-    return re.compile(rf"(?:{names})\.yaml\Z")
+    return re.compile(rf"(?:{names})\.(?:yaml|json)\Z")
 
 
 def check_out_dir(out_dir: Path, *, force: bool = False) -> list[Path]:
@@ -300,6 +307,19 @@ def _chunks(texts: list[str], per_file: int) -> Iterable[list[str]]:
         chunk.append(text)
         size = grown
     yield chunk
+
+
+def _json_name(name: str) -> str:
+    return name.removesuffix(".yaml") + ".json"
+
+
+def _as_json(name: str, text: str) -> str:
+    """A file's YAML text as JSON: parsed by the loader's parser, so the values are
+    exactly those the YAML form gives (variables and `$${` as written)."""
+    doc = parse_yaml(text, name)
+    if doc.problems:  # what export writes always reads back: a bug, not an input error
+        raise AssertionError(f"export wrote YAML it cannot read: {doc.problems[0]}")
+    return manifest_json(doc.root)
 
 
 def _file(schema_line: str, notes: str, key: str, entries: list[str]) -> str:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,6 +28,7 @@ from cincopa_sync.kinds.base import (
     count_or_none,
     text,
 )
+from cincopa_sync.kinds.values import Values, layout
 from cincopa_sync.manifest.yamlwrite import flow_list, literal, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import show_value
@@ -68,6 +68,7 @@ FIELDS = (
     Field(VIDEO_THUMB_SEC, count_or_none),
 )
 _SHAPE: ListShape = ep.LISTS[ep.ASSET_LIST]
+_NOTHING = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,9 @@ class AssetLive:
     tag_cloud: frozenset[str] | None = None  # every tag some asset carries; None: not read
 
 
+_Named = tuple[Mapping[str, "AssetSpec"], Mapping[str, "AssetSpec"]]
+
+
 class AssetKind(Kind):
     name = "asset"
     plural = "assets"
@@ -113,6 +117,10 @@ class AssetKind(Kind):
     read_also = (Field(RID),)
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._live_layout = layout(name for name, _, _ in self._readers)
 
     # -- manifest ---------------------------------------------------------------------
 
@@ -127,14 +135,15 @@ class AssetKind(Kind):
             return None
         ident = values[by]
         ok = True
-        here = entry.at(by)
         if ident == "":
-            entry.error(here, f"{by} must not be empty")
+            entry.error(entry.at(by), f"{by} must not be empty")
             ok = False
         else:
-            first = entry.claim(f"asset {by}", ident, here)
+            first = entry.claim_key(f"asset {by}", by)
             if first is not None:
-                entry.error(here, f"asset {by} {ident} is declared twice: here and at {first[0]}")
+                entry.error(
+                    entry.at(by), f"asset {by} {ident} is declared twice: here and at {first}"
+                )
                 ok = False
         absent = values.get(ABSENT) is True
         source = values.get(SOURCE)
@@ -150,10 +159,10 @@ class AssetKind(Kind):
             elif key == VIDEO_THUMB_SEC:
                 fields[key] = int(value)  # the schema lets 15.0 through
             else:
-                fields[key] = value
+                fields[key] = entry.share(key, value)
         if not ok:
             return None
-        return AssetSpec(by, ident, MappingProxyType(fields), entry.location, source, absent)
+        return AssetSpec(by, ident, Values.of(fields), entry.location, source, absent)
 
     def merge(self, earlier: AssetSpec, later: AssetSpec, wrote: frozenset[str]) -> AssetSpec:
         """`absent` and `source` as the latest layer that wrote them says; a later
@@ -163,7 +172,7 @@ class AssetKind(Kind):
         absent = later.absent if ABSENT in wrote else earlier.absent
         source = later.source if SOURCE in wrote else earlier.source
         if absent and ABSENT in wrote:
-            return replace(merged, fields=MappingProxyType({}), absent=True, source=None)
+            return replace(merged, fields=Values.of({}), absent=True, source=None)
         return replace(merged, absent=absent, source=None if absent else source)
 
     def check_merged(self, specs: Sequence[AssetSpec]) -> list[Problem]:
@@ -213,10 +222,16 @@ class AssetKind(Kind):
     # -- live -------------------------------------------------------------------------
 
     def read(self, reader: Reader, specs: Sequence[AssetSpec], prune: bool) -> AssetLive:
-        rids = {s.ident for s in specs if s.by == RID}
-        refs = {s.ident for s in specs if s.by == REFERENCE_ID}
+        by_rid = {s.ident: s for s in specs if s.by == RID}
+        by_ref = {s.ident: s for s in specs if s.by == REFERENCE_ID}
         sources = {s.ident: filename_of(s.source) for s in specs if s.source}
-        live = self._read(reader, rids, refs, {r: n for r, n in sources.items() if n})
+        live = self._read(
+            reader,
+            by_rid.keys(),
+            by_ref.keys(),
+            {r: n for r, n in sources.items() if n},
+            (by_rid, by_ref),
+        )
         if any(s.fields.get(TAGS) for s in specs):  # only a plan that may add tags needs it
             cloud = reader.client.call(ep.asset_get_tags()).get(ep.F_TAG_CLOUD)
             live.tag_cloud = _tags_of(cloud)
@@ -236,14 +251,21 @@ class AssetKind(Kind):
         return found
 
     def _read(
-        self, reader: Reader, rids: set[str], refs: set[str], sources: Mapping[str, str]
+        self,
+        reader: Reader,
+        rids: Set[str],
+        refs: Set[str],
+        sources: Mapping[str, str],
+        named: _Named = ({}, {}),
     ) -> AssetLive:
+        """`named`: the entries by rid and by reference_id, whose values a live asset
+        shares where they are equal."""
         live = AssetLive()
 
         def read_once() -> PageTally | None:
             # nothing of a moving read is kept
             live.objects, live.by_reference, live.orphans = {}, {}, {}
-            return self._read_once(reader, rids, refs, sources, live)
+            return self._read_once(reader, rids, refs, sources, live, named)
 
         if rids or refs:
             reader.until_still(read_once)
@@ -252,10 +274,11 @@ class AssetKind(Kind):
     def _read_once(
         self,
         reader: Reader,
-        rids: set[str],
-        refs: set[str],
+        rids: Set[str],
+        refs: Set[str],
         sources: Mapping[str, str],
         live: AssetLive,
+        named: _Named,
     ) -> PageTally | None:
         """The cheaper of a full listing and one lookup per named asset, by number of calls.
 
@@ -273,7 +296,7 @@ class AssetKind(Kind):
         names = frozenset(sources.values())
         first = reader.page(page_call(1), _SHAPE, 1)
         live.total = first[1].items_count
-        self._keep(first[0], rids, refs, live, names)
+        self._keep(first[0], rids, refs, live, names, named)
         missing_rids = sorted(rids - live.objects.keys())
         # a reference may sit on a later page; a create may need a search
         lookups = len(missing_rids) + len(refs) + len(sources)
@@ -282,7 +305,7 @@ class AssetKind(Kind):
             return reader.pages(
                 page_call,
                 _SHAPE,
-                lambda items: self._keep(items, rids, refs, live, names),
+                lambda items: self._keep(items, rids, refs, live, names, named),
                 first=first,
                 concurrent=True,
             )
@@ -293,7 +316,7 @@ class AssetKind(Kind):
             lambda rid: reader.every(lambda n: ep.asset_list(rid=rid, page=n), _SHAPE),
             missing_rids,
         ):
-            self._keep(items, rids, set(), live)
+            self._keep(items, rids, set(), live, named=named)
         ordered = sorted(refs)
         found = reader.map(
             lambda ref: reader.every(lambda n: ep.asset_list(reference_id=ref, page=n), _SHAPE),
@@ -301,7 +324,7 @@ class AssetKind(Kind):
         )
         for ref, items in zip(ordered, found, strict=True):
             live.by_reference[ref] = []
-            self._keep(items, set(), {ref}, live)
+            self._keep(items, set(), {ref}, live, named=named)
         # Only the entries to be created need their orphans: search for those names.
         pending = sorted({n for r, n in sources.items() if not live.by_reference.get(r)})
         live.orphans = {}
@@ -316,13 +339,15 @@ class AssetKind(Kind):
     def _keep(
         self,
         items: Iterable[Item],
-        rids: set[str],
-        refs: set[str],
+        rids: Set[str],
+        refs: Set[str],
         live: AssetLive,
         names: frozenset[str] = frozenset(),
+        named: _Named = ({}, {}),
     ) -> None:
         """Keep only the assets the manifests name (and the orphans of the sources' file
         names), so memory follows the managed set."""
+        by_rid, by_ref = named
         for item in items:
             rid = str(item.get(RID, ""))
             ref = str(item.get(REFERENCE_ID) or "")
@@ -338,7 +363,32 @@ class AssetKind(Kind):
                 if rid not in orphans:
                     orphans.append(rid)
             if wanted:
-                live.objects[rid] = self.parse(item)
+                spec = by_rid.get(rid) or by_ref.get(ref)
+                if spec is None:
+                    live.objects[rid] = self.parse(item)
+                else:
+                    asset = self.parse(item, spec)
+                    live.objects[asset[RID]] = asset
+
+    def parse(self, item: Mapping[str, object], like: AssetSpec | None = None) -> Values:
+        """An API item as a live asset. Values equal to those of `like`, the entry that
+        names the asset, are its very objects: an unchanged asset holds no second copy of
+        its text (a plan of a million assets holds a million of each)."""
+        get, plain_text = item.get, text
+        mine = like.fields if like is not None else None
+        values = []
+        for name, wire, parse in self._readers:
+            value = get(wire)
+            if parse is plain_text:  # most fields: inlined, this runs for every kept item
+                value = "" if value is None else value if value.__class__ is str else str(value)
+            else:
+                value = parse(value)
+            if mine is not None:
+                wanted = like.ident if name == like.by else mine.get(name, _NOTHING)  # type: ignore[union-attr]
+                if wanted == value:
+                    value = wanted
+            values.append(value)
+        return Values(self._live_layout, tuple(values))
 
     def live_from_json(self, data: Mapping[str, Any]) -> AssetLive:
         """The whole account: every asset, every orphan, the tags of all assets."""

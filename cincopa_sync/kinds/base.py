@@ -248,6 +248,10 @@ class Kind:
         """The spec of a schema-checked entry, or None after reporting its problems."""
         raise NotImplementedError
 
+    def check_parts(self, entry: EntryContext) -> None:
+        """Checks of an entry the schema rejected that still apply to the keys it got
+        right (their types checked here), so every problem is reported at once."""
+
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         """The keys of a manifest entry (as parsed, maybe not valid) whose values are
         secrets: they, and the variables they are written with, are masked in every

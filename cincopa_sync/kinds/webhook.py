@@ -149,32 +149,8 @@ class WebhookKind(Kind):
             entry.error(here, f"webhook url {shown} is declared twice: here and at {where}")
             ok = False
         key = values.get(SECURITY_KEY)
-        if secret and key is not None:
-            entry.error(
-                entry.key_at(SECURITY_KEY), "security_key is not used by slack webhooks: remove it"
-            )
-            ok = False
-        elif key is not None and not entry.from_environment(SECURITY_KEY):
-            entry.error(entry.at(SECURITY_KEY), _written_out(SECURITY_KEY, key, "CINCOPA_HOOK_KEY"))
-            ok = False
-        if secret and not entry.from_environment(URL):
-            entry.error(here, _written_out("a Slack webhook's url", url, "SLACK_WEBHOOK_URL"))
-            ok = False
-        events = values[EVENTS]
-        for index, event in enumerate(events):
-            if event in KNOWN_EVENTS or event in EVENT_WILDCARDS:
-                continue
-            where = entry.item_at(events, index)
-            if event.strip() == "" or "," in event:
-                problem = "is empty" if not event.strip() else "contains a comma"
-                entry.error(where, f"event {event!r} {problem}: write one event name per item")
-                ok = False
-                continue
-            message = f"unknown webhook event {event!r}"
-            close = difflib.get_close_matches(event, sorted(KNOWN_EVENTS | EVENT_WILDCARDS), 1)
-            if close:
-                message += f" (did you mean '{close[0]}'?)"
-            entry.warn(where, message)
+        ok = self._check_secrets(entry) and ok
+        ok = self._check_events(entry, values[EVENTS]) and ok
         if not ok:
             return None
         # Where each secret came from, as written: `${NAME}` templates let a saved plan
@@ -184,7 +160,8 @@ class WebhookKind(Kind):
             sources.append((SECURITY_KEY, entry.template(SECURITY_KEY)))
         if secret:
             sources.append((URL, entry.template(URL)))
-        return WebhookSpec(url, kind, frozenset(events), key, entry.location, tuple(sources))
+        events = frozenset(values[EVENTS])
+        return WebhookSpec(url, kind, events, key, entry.location, tuple(sources))
 
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         return (SECURITY_KEY, URL) if entry.get(TYPE) == SLACK else (SECURITY_KEY,)
@@ -221,6 +198,64 @@ class WebhookKind(Kind):
             for spec in specs
             if spec.type == SLACK and spec.security_key is not None
         ]
+
+    def check_parts(self, entry: EntryContext) -> None:
+        """The checks of an entry the schema rejected that still apply to the keys it got
+        right: the secrets written out, the events (every problem at once)."""
+        values = entry.entry
+        events = values.get(EVENTS)
+        if isinstance(events, list) and all(isinstance(e, str) for e in events):
+            self._check_events(entry, events)
+        typed = isinstance(values.get(URL), str) and values.get(TYPE) in (*WEBHOOK_TYPES, None)
+        if typed and isinstance(values.get(SECURITY_KEY, ""), str):
+            self._check_secrets(entry)
+
+    def _check_secrets(self, entry: EntryContext) -> bool:
+        """A key or Slack URL written out in the file is an error (it would be committed);
+        a key on a Slack hook has no use. A value interpolation could not expand was
+        reported already."""
+        values = entry.entry
+        url, key = values[URL], values.get(SECURITY_KEY)
+        slack = values.get(TYPE, DEFAULT_WEBHOOK_TYPE) == SLACK
+        ok = True
+        if slack and key is not None:
+            entry.error(
+                entry.key_at(SECURITY_KEY), "security_key is not used by slack webhooks: remove it"
+            )
+            ok = False
+        elif (
+            key  # "" is the schema's to report
+            and not entry.unexpanded(SECURITY_KEY)
+            and not entry.from_environment(SECURITY_KEY)
+        ):
+            entry.error(entry.at(SECURITY_KEY), _written_out(SECURITY_KEY, key, "CINCOPA_HOOK_KEY"))
+            ok = False
+        if slack and not entry.unexpanded(URL) and not entry.from_environment(URL):
+            entry.error(
+                entry.at(URL), _written_out("a Slack webhook's url", url, "SLACK_WEBHOOK_URL")
+            )
+            ok = False
+        return ok
+
+    def _check_events(self, entry: EntryContext, events: list[str]) -> bool:
+        """Unknown events are warnings (with a "did you mean"); empty ones or ones with a
+        comma are errors."""
+        ok = True
+        for index, event in enumerate(events):
+            if event in KNOWN_EVENTS or event in EVENT_WILDCARDS:
+                continue
+            where = entry.item_at(events, index)
+            if event.strip() == "" or "," in event:
+                problem = "is empty" if not event.strip() else "contains a comma"
+                entry.error(where, f"event {event!r} {problem}: write one event name per item")
+                ok = False
+                continue
+            message = f"unknown webhook event {event!r}"
+            close = difflib.get_close_matches(event, sorted(KNOWN_EVENTS | EVENT_WILDCARDS), 1)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+            entry.warn(where, message)
+        return ok
 
     # -- live -------------------------------------------------------------------------
 

@@ -1,11 +1,17 @@
 """Manifest paths in, one desired state out, or every problem of every file at once.
 
-Stages per file: find, read (size cap before reading), decode, parse (strict YAML),
-interpolate, validate against the schema. A file with YAML problems is not checked
-further (its tree cannot be trusted); an entry with an interpolation or schema problem is
-left out of the semantic checks, so one mistake is reported once, not again as a
-follow-up. Then the semantic checks and the model, across all files. With overlays,
-each layer is loaded so on its own, then the layers merge in order (layers.py).
+Stages per file: find, read (size cap before reading), decode, parse (strict YAML, or
+strict JSON for `*.json`), interpolate, validate against the schema. A file with parse
+problems is not checked further (its tree cannot be trusted); an entry with an
+interpolation or schema problem is left out of the semantic checks, so one mistake is
+reported once, not again as a follow-up. Then the semantic checks and the model, across
+all files. With overlays, each layer is loaded so on its own, then the layers merge in
+order (layers.py).
+
+JSON files are first read the fast way (`jsonload.parse_json_fast`: positions only down to
+each entry's start). Those positions are all a model holds, so the result stands when the
+load reports nothing at all; any problem or warning and the whole load runs again with
+every position, so that each message names its exact place.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.kinds import kinds
-from cincopa_sync.manifest import yamlload
+from cincopa_sync.manifest import jsonload, yamlload
 from cincopa_sync.manifest.interpolate import interpolate, template_names
 from cincopa_sync.manifest.layers import merge_layers, secrets_from_variables
 from cincopa_sync.manifest.model import DesiredState
@@ -29,7 +35,8 @@ from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
 from cincopa_sync.shown import Unresolved
 
-MANIFEST_SUFFIXES = (".yaml", ".yml")
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+JSON_SUFFIX = ".json"
 
 
 class ManifestFile:
@@ -63,11 +70,20 @@ def load_manifests(
     # rescan the growing tree again and again (about half the CPU of a large load).
     collecting = gc.isenabled()
     gc.disable()
+    layers = [paths, *overlays]
+    secret = on_secret or (lambda _v: None)
     try:
-        return _load([paths, *overlays], env, variables or {}, on_secret or (lambda _v: None))
+        try:
+            return _load(layers, env, variables or {}, secret, fast=True)
+        except _Inexact:
+            return _load(layers, env, variables or {}, secret, fast=False)
     finally:
         if collecting:
             gc.enable()
+
+
+class _Inexact(Exception):
+    """A load that read files the fast way has something to report: load exactly."""
 
 
 def _load(
@@ -75,9 +91,12 @@ def _load(
     env: Mapping[str, str],
     variables: Mapping[str, str],
     on_secret: Callable[[str], None],
+    *,
+    fast: bool,
 ) -> DesiredState:
     problems: list[Problem] = []
     warnings: list[Problem] = []  # the files' own: skipped files, interpolation
+    inexact = False
     lookup: Mapping[str, str] = ChainMap(dict(variables), env) if variables else env  # type: ignore[arg-type]
     layered = len(layers) > 1
     builders: list[Builder] = []
@@ -88,7 +107,10 @@ def _load(
         files = _only_once(find_files(paths, problems, warnings), number, layer_of, problems)
         builder = Builder(record_keys=layered)
         for file in files:
-            file_digest = _load_file(file, lookup, env, builder, problems, warnings, on_secret)
+            file_digest, exact = _load_file(
+                file, lookup, env, builder, problems, warnings, on_secret, fast=fast
+            )
+            inexact = inexact or not exact
             if file_digest is not None:
                 digests.append((number, file.relative, file_digest))
         builder.finish()
@@ -102,6 +124,8 @@ def _load(
     if variables:
         problems += secrets_from_variables(builders, variables)
     warnings += collected.warnings
+    if inexact and (problems or warnings):
+        raise _Inexact
     if problems:
         raise InvalidInput(problems + warnings)
     digest = hashlib.sha256()
@@ -129,24 +153,27 @@ def _load_file(
     problems: list[Problem],
     warnings: list[Problem],
     on_secret: Callable[[str], None],
-) -> str | None:
+    *,
+    fast: bool,
+) -> tuple[str | None, bool]:
     """Read, parse, interpolate (names from `lookup`), validate and build one file; its
-    digest, or None when it could not be read. Every secret it holds goes to `on_secret`
-    before any problem can be reported (secrets come from `env` only)."""
+    digest (None when it could not be read) and whether its positions are exact. Every
+    secret it holds goes to `on_secret` before any problem can be reported (secrets come
+    from `env` only)."""
     data = _read(file, problems)
     if data is None:
-        return None
+        return None, True
     file_digest = hashlib.sha256(data).hexdigest()
     text, problem = decode(data, file.display)
     del data
     if problem is not None:
         problems.append(problem)
-        return file_digest
-    doc = parse_yaml(text, file.display)
+        return file_digest, True
+    doc = _parse(text, file, fast=fast)
     del text
     if doc.problems:
         problems.extend(doc.problems)
-        return file_digest
+        return file_digest, doc.exact
     broken = interpolate(doc, lookup, _send_only(doc))
     for secret in _secrets_of(doc, env):
         on_secret(secret)
@@ -155,7 +182,14 @@ def _load_file(
     problems.extend(doc.problems)
     warnings.extend(doc.warnings)
     builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
-    return file_digest
+    return file_digest, doc.exact
+
+
+def _parse(text: str, file: ManifestFile, *, fast: bool) -> Document:
+    if not file.path.endswith(JSON_SUFFIX):
+        return parse_yaml(text, file.display)
+    doc = jsonload.parse_json_fast(text, file.display) if fast else None
+    return doc if doc is not None else jsonload.parse_json(text, file.display)
 
 
 def _only_once(
@@ -223,7 +257,7 @@ def find_files(
         if stat.S_ISDIR(st.st_mode):
             below = _walk(given, problems, skipped)
             if not below:
-                problems.append(Problem(None, f"{given}: no *.yaml or *.yml files in it"))
+                problems.append(Problem(None, f"{given}: no *.yaml, *.yml or *.json files in it"))
             candidates = [
                 ManifestFile(
                     rel if given in (".", "./") else os.path.join(given, rel),
@@ -247,9 +281,9 @@ def find_files(
 def _skipped(path: str) -> Problem:
     suffix = os.path.splitext(path)[1]
     if suffix.lower() in MANIFEST_SUFFIXES:
-        why = f"not loaded: {suffix} is not .yaml or .yml (lower case): rename it to load it"
+        why = f"not loaded: {suffix} is not {'/'.join(MANIFEST_SUFFIXES)} (lower case): rename it"
     else:
-        why = "not loaded: only *.yaml and *.yml files in a directory are manifests"
+        why = "not loaded: only *.yaml, *.yml and *.json files in a directory are manifests"
     return Problem(Location(path, 1, 1), why, "warning")
 
 

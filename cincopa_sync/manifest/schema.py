@@ -153,7 +153,12 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
             )
         elif "string" in expected and (value is None or isinstance(value, (bool, int, float))):
             message += _quote_hint(value, doc, path, secret)
-        elif expected == ["boolean"] and isinstance(value, str) and value.lower() in _YAML11:
+        elif (
+            expected == ["boolean"]
+            and isinstance(value, str)
+            and value.lower() in _YAML11
+            and not doc.file.endswith(".json")  # a YAML habit; in JSON it was quoted
+        ):
             message += " (YAML 1.2 booleans are only true and false)"
         return [Problem(location, message)]
     if kind == "enum":

@@ -9,7 +9,8 @@ Positions: a mapping is a `PosDict`, a sequence a `PosList`. Each keeps its own 
 (`pos`) and a flat list `spots` of packed positions: for a mapping `[key0, value0, key1,
 value1, ...]` in key order, for a sequence one per item. Scalars stay plain Python values;
 their position is looked up through their parent. A packed position is
-`line << 32 | column`, both 0-based as the parser reports them.
+`line << 32 | column`, both 0-based as the parser reports them. (The fast JSON parse leaves
+`spots` None below the entries: every position there is the entry's own; see jsonload.)
 """
 
 from __future__ import annotations
@@ -60,9 +61,13 @@ class PosDict(dict):
     __slots__ = ("key_index", "pos", "spots")
 
     def key_spot(self, key: str) -> int:
+        if self.spots is None:
+            return self.pos
         return self.spots[2 * _index_of(self, key)]
 
     def value_spot(self, key: str) -> int:
+        if self.spots is None:
+            return self.pos
         return self.spots[2 * _index_of(self, key) + 1]
 
 
@@ -78,6 +83,8 @@ def _index_of(mapping: PosDict, key: str) -> int:
     try:
         index = mapping.key_index
     except AttributeError:
+        if next(iter(mapping), None) == key:
+            return 0  # an entry's identity, first in most entries: no index for it
         index = mapping.key_index = {}
     missing = len(mapping) - len(index)
     if missing:  # keys added since the index was built (the parser reports duplicates
@@ -108,6 +115,9 @@ class Document:
     # Packed positions of the values interpolation could not expand (already reported:
     # the schema says nothing more about them).
     broken: set[int] = field(default_factory=set)
+    # False for the fast JSON parse: positions below an entry are the entry's own, so the
+    # tree may be used only when nothing at all is reported about it.
+    exact: bool = True
 
     def location(self, packed: int) -> Location:
         line, col = unpack(packed)
@@ -131,6 +141,8 @@ def spot_of(doc: Document, path: Iterable[object], *, key: bool = False) -> int:
     spot = doc.rootpos
     steps = tuple(path)
     for n, step in enumerate(steps):
+        if getattr(node, "spots", None) is None:
+            break  # below an entry of the fast JSON parse: the entry's position
         if isinstance(node, PosDict) and isinstance(step, str) and step in node:
             i = _index_of(node, step)
             on_key = key and n == len(steps) - 1
@@ -142,6 +154,13 @@ def spot_of(doc: Document, path: Iterable[object], *, key: bool = False) -> int:
         else:
             break
     return spot
+
+
+def item_spot(items: list, index: int, fallback: int) -> int:
+    """The packed position of a list's item; `fallback` where the list has none (a list
+    below an entry of the fast JSON parse)."""
+    spots = getattr(items, "spots", None)
+    return fallback if spots is None else spots[index]
 
 
 def position_of(doc: Document, path: Iterable[object], *, key: bool = False) -> Location:

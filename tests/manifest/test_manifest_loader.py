@@ -185,9 +185,9 @@ def test_no_path_at_all(problems_of) -> None:
 def test_a_directory_without_manifests(parser: str, tmp_path: Path, problems_of) -> None:
     (tmp_path / "readme.txt").write_text("hello")
     assert problems_of([str(tmp_path)]) == [
-        f"{tmp_path}/readme.txt:1:1: warning: not loaded: only *.yaml and *.yml files in a "
-        "directory are manifests",
-        f"{tmp_path}: no *.yaml or *.yml files in it",
+        f"{tmp_path}/readme.txt:1:1: warning: not loaded: only *.yaml, *.yml and *.json files "
+        "in a directory are manifests",
+        f"{tmp_path}: no *.yaml, *.yml or *.json files in it",
     ]
 
 
@@ -197,13 +197,13 @@ def test_files_a_directory_holds_but_are_not_loaded_are_named(
     (tmp_path / "ok.yaml").write_text("portals:\n  - subdomain: ok\n")
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "Upper.YAML").write_text("portals:\n  - subdomain: up\n")
-    (tmp_path / "portals.json").write_text("{}")
-    (tmp_path / ".hidden.json").write_text("{}")  # hidden: skipped without a word
+    (tmp_path / "notes.txt").write_text("{}")
+    (tmp_path / ".hidden.txt").write_text("{}")  # hidden: skipped without a word
     assert problems_of([str(tmp_path)]) == [
-        f"{tmp_path}/portals.json:1:1: warning: not loaded: only *.yaml and *.yml files in a "
-        "directory are manifests",
-        f"{tmp_path}/sub/Upper.YAML:1:1: warning: not loaded: .YAML is not .yaml or .yml "
-        "(lower case): rename it to load it",
+        f"{tmp_path}/notes.txt:1:1: warning: not loaded: only *.yaml, *.yml and *.json files "
+        "in a directory are manifests",
+        f"{tmp_path}/sub/Upper.YAML:1:1: warning: not loaded: .YAML is not .yaml/.yml/.json "
+        "(lower case): rename it",
     ]
 
 

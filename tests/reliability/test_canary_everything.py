@@ -307,7 +307,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     wrong_hook = '  - url: ${CINCOPA_HOOK_KEY}\n    events: ["${SLACK_WEBHOOK_URL}"]\nprune:'
     (wrong_keys / "m.yaml").write_text(MANIFEST.replace("prune:", wrong_hook), encoding="utf-8")
     wrong = cli("validate", wrong_keys, "--debug", expect=3)
-    assert "webhook url must be an https:// URL, got '***'" in wrong.stderr
+    assert "url from ${CINCOPA_HOOK_KEY} is not valid: it must be an https:// URL" in wrong.stderr
+    assert "unknown webhook event 'https://hooks.slack.com/services/***'" in wrong.stderr
     # API messages quoting part of the Slack URL, or spelling it otherwise
     slack_path = SLACK.split("/services/", 1)[1]
     lower = SLACK.replace(":", "%3a").replace("/", "%2f")
