@@ -98,14 +98,16 @@ def test_report_of_a_partial_apply_names_what_failed_and_what_remains(
     assert final.exit_code == 0 and NO_CHANGES in final.stdout
 
 
+@pytest.fixture
+def report_file(tmp_path: Path) -> Path:
+    return tmp_path / "report.json"
+
+
 def test_report_of_an_apply_stopped_before_any_write_skips_every_change_and_says_why(
-    run: Callable[..., Result],
-    served: Served,
-    tmp_path: Path,
-    report_schema: Draft202012Validator,
+    run: Callable[..., Result], served: Served, report_file: Path, report_schema
 ) -> None:
     total = len(_plan_json(run, served)["changes"])
-    saved, report_file = tmp_path / "plan.json", tmp_path / "report.json"
+    saved = report_file.parent / "plan.json"
     assert run("plan", EXAMPLES, "--out", saved, *served.args, env=served.env).exit_code == 0
     # applied with a token that may not write: stopped before the first write
     refused = run(
