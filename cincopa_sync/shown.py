@@ -8,6 +8,7 @@ placeholder never is, so the two cannot be confused.
 from __future__ import annotations
 
 import json
+import re
 
 SENSITIVE = "(sensitive)"  # a secret: a security key, a Slack URL
 NONE = "(none)"  # absent: no value, no object, no key
@@ -31,6 +32,17 @@ def show_value(value: object, *, sensitive: bool = False) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {show_value(v)}" for k, v in value.items()) + "}"
     return json.dumps(value)
+
+
+# Characters that would break a line or change a terminal's state if printed as they are:
+# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """Text for one line of output: each control character as its JSON escape (`\\n`,
+    `\\u0000`), so a value holding a line break cannot forge a line of a plan or a report."""
+    return _CONTROL.sub(lambda m: json.dumps(m.group())[1:-1], text)
 
 
 class Unresolved(str):

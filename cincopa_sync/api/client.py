@@ -28,6 +28,7 @@ from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from cincopa_sync.api.shapes import check_answer
 from cincopa_sync.errors import (
+    MAY_HAVE_ACTED,
     ApiError,
     AuthenticationError,
     InvalidInput,
@@ -255,7 +256,10 @@ class CincopaClient:
                     raise
                 # e.g. `success: false` (no such object) to a retry of a write that acted
                 raise type(exc)(
-                    exc.endpoint, exc.api_message + _MAY_HAVE_ACTED, status=exc.status
+                    exc.endpoint,
+                    exc.api_message + _MAY_HAVE_ACTED,
+                    status=exc.status,
+                    may_have_acted=True,
                 ) from None
             if reached_server and not safe:
                 raise OutcomeUnknown(
@@ -278,6 +282,7 @@ class CincopaClient:
                     endpoint,
                     f"{reason}{asked}; gave up after {attempt} attempt(s) in {elapsed:.1f} s"
                     + (_MAY_HAVE_ACTED if may_have_acted else ""),
+                    may_have_acted=may_have_acted,
                 )
             log.info("%s: %s; retry %d in %.1f s", endpoint, reason, attempt, wait)
             self._sleep(wait)
@@ -451,7 +456,7 @@ class CincopaClient:
         return info
 
 
-_MAY_HAVE_ACTED = "; an attempt whose answer was lost may have taken effect: plan again to see"
+_MAY_HAVE_ACTED = f"; an attempt whose answer was lost {MAY_HAVE_ACTED}"
 
 
 class _Retryable(Exception):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -31,10 +29,11 @@ from cincopa_sync.cli.options import (
 )
 from cincopa_sync.cli.problems import annotate, echo_warnings, github_linker
 from cincopa_sync.cli.progress import ticking
+from cincopa_sync.cli.signals import while_writing
 from cincopa_sync.engine.apply import require_secrets
 from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
-from cincopa_sync.errors import EXIT_CHANGES, EXIT_INTERRUPTED, InvalidInput, Refused
+from cincopa_sync.errors import EXIT_CHANGES, InvalidInput, Refused
 from cincopa_sync.files import LocalFileError, append_text
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
@@ -304,7 +303,7 @@ def _apply(
             return f"applying: {done[0]:,} of {total:,} changes done"
         return "reading the changes back to verify them"
 
-    with interruptible() as stop, ticking(client, doing) as ticker:
+    with while_writing() as stop, ticking(client, doing) as ticker:
 
         def on_outcome(outcome: Any) -> None:  # one flushed line per change, as it ends
             done[0] += 1
@@ -336,31 +335,3 @@ def _confirm(auto_approve: bool, the_plan: Plan) -> None:
         raise Refused("no terminal to confirm on: review the plan and pass --auto-approve")
     if ask_on_terminal(confirm_question(the_plan)) != "yes":
         raise Refused("apply cancelled: nothing was written")
-
-
-@contextlib.contextmanager
-def interruptible() -> Iterator[threading.Event]:
-    """Ctrl-C or SIGTERM: no new call starts, in-flight ones finish, the report is printed.
-    A second one stops at once."""
-    stop = threading.Event()
-
-    def handler(signum: int, frame: object) -> None:
-        if stop.is_set():
-            echo("\nstopped at once: calls in flight may or may not have acted", err=True)
-            os._exit(EXIT_INTERRUPTED)
-        stop.set()
-        echo(
-            "\ninterrupted: finishing the calls in flight, starting no new ones "
-            "(again to stop at once)",
-            err=True,
-        )
-
-    if threading.current_thread() is not threading.main_thread():
-        yield stop
-        return
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield stop
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)

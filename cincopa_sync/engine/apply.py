@@ -18,6 +18,7 @@ from cincopa_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
+    MAY_HAVE_ACTED,
     ApiError,
     InvalidInput,
     OutcomeUnknown,
@@ -309,8 +310,32 @@ def _run_change(client: CincopaClient, change: Change, stop: threading.Event) ->
             prefix = f"{done} of {len(change.calls)} calls made; " if done else ""
             # The API's message may quote what it was sent: never a key or a Slack URL.
             secrets = [v for c in change.calls for k, v in c.params if k in c.secret]
-            return Outcome(change, "failed", prefix + redact(str(exc), *secrets))
+            message = prefix + redact(str(exc), *secrets)
+            if not exc.may_have_acted:
+                return Outcome(change, "failed", message)
+            if done == len(change.calls) - 1:  # its last call: the change can be read back
+                return _settle(client, change, message)
+            return Outcome(change, "unknown", _unknown(message))
     return Outcome(change, "applied")
+
+
+def _settle(client: CincopaClient, change: Change, message: str) -> Outcome:
+    """A change whose last write may have acted (its answer was lost, and retries or the
+    read after it did not tell): read it back, as verification does. Only when that read
+    fails too is its outcome unknown: reported so, never as a failure."""
+    kind = get(change.kind)
+    target = kind.target_of(change)
+    try:
+        current = kind.reread(inline_reader(client), [target] if target else [])
+    except ApiError as exc:
+        return Outcome(change, "unknown", _unknown(f"{message}; reading it back failed ({exc})"))
+    if not kind.drift(change, current.get(target or "")):
+        return Outcome(change, "applied", "it took effect, as a read after it shows")
+    return Outcome(change, "failed", f"{message}; reading it back, it did not take effect")
+
+
+def _unknown(message: str) -> str:
+    return message if message.endswith(MAY_HAVE_ACTED) else f"{message}; {MAY_HAVE_ACTED}"
 
 
 def _send(client: CincopaClient, change: Change, index: int) -> None:
@@ -323,8 +348,12 @@ def _send(client: CincopaClient, change: Change, index: int) -> None:
         try:
             client.call(call, idempotent=idempotent)
             return
-        except OutcomeUnknown:
-            if kind.took_effect(inline_reader(client), call):
+        except OutcomeUnknown as lost:
+            try:
+                happened = kind.took_effect(inline_reader(client), call)
+            except ApiError as exc:  # the read that would tell failed: still unknown
+                raise OutcomeUnknown(call.endpoint, f"{lost.api_message}; {exc}") from None
+            if happened:
                 return
             if attempt == UNKNOWN_OUTCOME_RETRIES:
                 raise

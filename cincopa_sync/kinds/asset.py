@@ -29,7 +29,7 @@ from cincopa_sync.kinds.base import (
     text,
 )
 from cincopa_sync.kinds.values import Values, layout
-from cincopa_sync.manifest.yamlwrite import flow_list, literal, writable
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE, flow_list, literal, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import show_value
 
@@ -73,14 +73,35 @@ _NOTHING = object()
 
 @dataclass(frozen=True, slots=True)
 class AssetSpec:
-    """One asset entry: identity by `rid` or by an exact `reference_id`."""
+    """One asset entry: identity by `rid` or by an exact `reference_id`.
+
+    Its place is kept as the file and one packed number (a Location is made when asked
+    for): a million entries hold a million places."""
 
     by: str  # RID | REFERENCE_ID
     ident: str
     fields: Mapping[str, object]
-    location: Location
+    file: str
+    place: int  # line << 32 | column, 1-based
     source: str | None = None  # by reference_id only: create from this URL when missing
     absent: bool = False  # delete it (then `fields` is empty)
+
+    @classmethod
+    def at(
+        cls,
+        location: Location,
+        by: str,
+        ident: str,
+        fields: Mapping[str, object],
+        source: str | None = None,
+        absent: bool = False,
+    ) -> AssetSpec:
+        place = location.line << 32 | location.column
+        return cls(by, ident, fields, location.file, place, source, absent)
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.place >> 32, self.place & 0xFFFFFFFF)
 
     @property
     def address(self) -> str:
@@ -121,6 +142,7 @@ class AssetKind(Kind):
     def __init__(self) -> None:
         super().__init__()
         self._live_layout = layout(name for name, _, _ in self._readers)
+        self._trimmed: dict[tuple, tuple[tuple, dict[str, int]]] = {}
 
     # -- manifest ---------------------------------------------------------------------
 
@@ -162,7 +184,7 @@ class AssetKind(Kind):
                 fields[key] = entry.share(key, value)
         if not ok:
             return None
-        return AssetSpec(by, ident, Values.of(fields), entry.location, source, absent)
+        return AssetSpec.at(entry.location, by, ident, Values.of(fields), source, absent)
 
     def merge(self, earlier: AssetSpec, later: AssetSpec, wrote: frozenset[str]) -> AssetSpec:
         """`absent` and `source` as the latest layer that wrote them says; a later
@@ -363,21 +385,27 @@ class AssetKind(Kind):
                 if rid not in orphans:
                     orphans.append(rid)
             if wanted:
-                spec = by_rid.get(rid) or by_ref.get(ref)
-                if spec is None:
-                    live.objects[rid] = self.parse(item)
-                else:
-                    asset = self.parse(item, spec)
-                    live.objects[asset[RID]] = asset
+                spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
+                if spec is None or other is None:
+                    asset = self.parse(item, spec or other)
+                else:  # named twice (the diff says so): all of it, as it is
+                    asset = self.parse(item)
+                live.objects[asset[RID]] = asset
 
     def parse(self, item: Mapping[str, object], like: AssetSpec | None = None) -> Values:
-        """An API item as a live asset. Values equal to those of `like`, the entry that
-        names the asset, are its very objects: an unchanged asset holds no second copy of
-        its text (a plan of a million assets holds a million of each)."""
+        """An API item as a live asset: every field, or with `like` (the entry that names
+        it) only what a plan of that entry needs: its identity, the fields it writes, and
+        for a delete the caption it shows. Values equal to the entry's are its
+        very objects, so an unchanged asset holds no second copy of its text (a plan of a
+        million assets holds a million of each)."""
         get, plain_text = item.get, text
-        mine = like.fields if like is not None else None
+        if like is None:
+            readers, names, mine = self._readers, self._live_layout, None
+        else:
+            readers, names = self._readers_for(like)
+            mine = like.fields
         values = []
-        for name, wire, parse in self._readers:
+        for name, wire, parse in readers:
             value = get(wire)
             if parse is plain_text:  # most fields: inlined, this runs for every kept item
                 value = "" if value is None else value if value.__class__ is str else str(value)
@@ -388,7 +416,19 @@ class AssetKind(Kind):
                 if wanted == value:
                     value = wanted
             values.append(value)
-        return Values(self._live_layout, tuple(values))
+        return Values(names, values)
+
+    def _readers_for(self, like: AssetSpec) -> tuple[tuple, dict[str, int]]:
+        """The readers (and the layout) of what a plan of this entry reads of its asset."""
+        key = (like.by, like.absent, tuple(like.fields))
+        found = self._trimmed.get(key)
+        if found is None:
+            kept = {RID, like.by, *like.fields}
+            if like.absent:
+                kept.add("caption")  # what its delete shows
+            readers = tuple(r for r in self._readers if r[0] in kept)
+            found = self._trimmed[key] = (readers, layout(r[0] for r in readers))
+        return found
 
     def live_from_json(self, data: Mapping[str, Any]) -> AssetLive:
         """The whole account: every asset, every orphan, the tags of all assets."""
@@ -414,10 +454,10 @@ class AssetKind(Kind):
         self, specs: Sequence[AssetSpec], live: AssetLive, prune: bool, options: PlanOptions
     ) -> tuple[KindDiff, list[Problem]]:
         out, problems = KindDiff(), []
-        claimed: dict[str, Location] = {}  # rid -> the entry that manages it
+        claimed: dict[str, AssetSpec] = {}  # rid -> the entry that manages it
         # reference_ids that entries by rid set: a create of one would make a duplicate
         given = {
-            str(s.fields[REFERENCE_ID]): s.location
+            str(s.fields[REFERENCE_ID]): s
             for s in specs
             if s.by == RID and REFERENCE_ID in s.fields
         }
@@ -433,12 +473,12 @@ class AssetKind(Kind):
                 problems.append(
                     Problem(
                         spec.location,
-                        f"{spec.address} is asset {rid}, which the entry at {claimed[rid]} "
-                        "already manages",
+                        f"{spec.address} is asset {rid}, which the entry at "
+                        f"{claimed[rid].location} already manages",
                     )
                 )
                 continue
-            claimed[rid] = spec.location
+            claimed[rid] = spec
             current = live.objects[rid]
             change = (
                 self._delete(spec, rid, current)
@@ -501,7 +541,7 @@ class AssetKind(Kind):
         self,
         spec: AssetSpec,
         live: AssetLive,
-        given: Mapping[str, Location],
+        given: Mapping[str, AssetSpec],
         out: KindDiff,
         problems: list[Problem],
     ) -> Change:
@@ -513,7 +553,8 @@ class AssetKind(Kind):
                 Problem(
                     spec.location,
                     f"reference_id {spec.ident!r} is to be created here, but the entry at "
-                    f"{given[spec.ident]} gives it to another asset: two assets would have it",
+                    f"{given[spec.ident].location} gives it to another asset: two assets "
+                    "would have it",
                 )
             )
         orphans = sorted(live.orphans.get(filename_of(source), ()))
@@ -641,6 +682,8 @@ class AssetKind(Kind):
 
 # Written in this order; thumb_attached_rid only when set (see _entry).
 _TEXT = tuple(f.name for f in FIELDS if f.parse is text and f.name != THUMB_ATTACHED_RID)
+# Fields that hold one line (the schema's `line`): no control character at all.
+_ONE_LINE = (REFERENCE_ID, "related_link_url", THUMB_ATTACHED_RID)
 
 
 def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None, str]:
@@ -650,9 +693,13 @@ def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None
     tags = sorted(asset.get(TAGS) or ())  # type: ignore[call-overload]
     if not rid:
         return None, "an asset without a rid"
-    texts = [asset.get(name) for name in (*_TEXT, THUMB_ATTACHED_RID)]
-    if not all(writable(v) for v in [rid, *tags, *texts] if isinstance(v, str)):
-        return None, f"asset {rid!a}: holds text that is not valid Unicode"
+    lines_ = [rid, *tags, *(asset.get(name) for name in _ONE_LINE)]
+    texts = [asset.get(name) for name in _TEXT if name not in _ONE_LINE]
+    if not (
+        all(writable(v, one_line=True) for v in lines_ if isinstance(v, str))
+        and all(writable(v) for v in texts if isinstance(v, str))
+    ):
+        return None, f"asset {rid!a}: {UNWRITABLE}"
     identity, value = RID, rid
     if by_reference and asset.get(REFERENCE_ID):
         identity, value = REFERENCE_ID, str(asset[REFERENCE_ID])

@@ -22,7 +22,15 @@ from cincopa_sync.kinds.base import (
     flag,
     text,
 )
-from cincopa_sync.manifest.yamlwrite import comment, flow_list, literal, quoted, reference, writable
+from cincopa_sync.manifest.yamlwrite import (
+    UNWRITABLE,
+    comment,
+    flow_list,
+    literal,
+    quoted,
+    reference,
+    writable,
+)
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import NONE, SENSITIVE, SET, unresolved_names
 
@@ -408,15 +416,20 @@ def _entry(hook: LiveObject, variables: list[tuple[str, str]]) -> tuple[str | No
     slack = kind == SLACK
     # For messages and comments: masked when secret, line breaks escaped.
     shown = comment(mask_url(url) if slack else url)[2:]
-    parts = urlsplit(url) if writable(url) else None
-    if parts is None or parts.scheme.lower() != "https" or not parts.netloc:
+    if not writable(url, one_line=True):
+        return None, f"webhook {shown}: {UNWRITABLE}"
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.netloc:
         return None, f"webhook {shown}: a manifest takes only https:// URLs"
     if kind not in WEBHOOK_TYPES:
         return None, f"webhook {shown}: type {kind!r} is not one a manifest knows"
     if not events:
         return None, f"webhook {shown}: it has no events (a manifest needs at least one)"
-    if not all(writable(e) for e in events):
-        return None, f"webhook {shown}: holds text that is not valid Unicode"
+    if not all(writable(e, one_line=True) for e in events):
+        return (
+            None,
+            f"webhook {shown}: {UNWRITABLE}",
+        )
     events_text = f"    events: {flow_list(events)}"
     if slack:
         name = f"SLACK_WEBHOOK_URL_{sum(v.startswith('SLACK_') for v, _ in variables) + 1}"

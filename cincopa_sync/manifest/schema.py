@@ -25,7 +25,7 @@ from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
 from cincopa_sync.resources import schema_path
 from cincopa_sync.schemacheck import Check, compile_check, resolve
-from cincopa_sync.shown import SENSITIVE
+from cincopa_sync.shown import SENSITIVE, escape_controls
 
 # The repository's schemas/ in a checkout, the packaged copy when installed.
 SCHEMA_PATH: Path = schema_path("manifest.schema.json")
@@ -131,9 +131,9 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         problems = []
         for extra in _extra_keys(value, error.schema):
             if path:
-                message = f"unknown key '{extra}' in {name}"
+                message = f"unknown key '{escape_controls(extra)}' in {name}"
             else:
-                message = f"unknown top-level key '{extra}'"
+                message = f"unknown top-level key '{escape_controls(extra)}'"
             close = _closest(extra, known)
             if close:
                 message += f" (did you mean '{close}'?)"
@@ -252,7 +252,7 @@ def _name(path: tuple) -> str:
     if len(path) == 2 and isinstance(path[1], int):
         return entry_names[path[0]]
     last = max(i for i, step in enumerate(path) if isinstance(step, str))
-    name = str(path[last])
+    name = escape_controls(str(path[last]))
     if last > 0 and path[last - 1] == "settings":
         name = f"settings.{name}"
     for step in path[last + 1 :]:

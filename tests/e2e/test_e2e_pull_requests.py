@@ -172,7 +172,7 @@ def test_invalid_manifests_still_give_a_comment_and_workflow_commands(
     commands = [line for line in result.stderr.splitlines() if line.startswith("::")]
     assert commands == [
         "::error file=manifests/hooks.yaml,line=2,col=10::url 'http://hooks.example.com/…' is "
-        "not valid: it must be an https:// URL with a host",
+        "not valid: it must be an https:// URL with a host, on one line",
         "::error file=manifests/hooks.yaml,line=3,col=13::events must be a list, got string "
         "'asset.updated'",
         "::warning file=manifests/hooks.yaml,line=5,col=23::unknown webhook event "

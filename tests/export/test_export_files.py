@@ -24,6 +24,7 @@ from cincopa_sync.errors import InvalidInput
 from cincopa_sync.kinds import get, kinds
 from cincopa_sync.kinds.webhook import mask_url
 from cincopa_sync.manifest import load_manifests
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE
 
 ENTRY = re.compile(r"^  - rid: ", re.MULTILINE)
 ASSETS_PER_FILE = get("asset").export_per_file
@@ -189,11 +190,36 @@ def test_objects_a_manifest_cannot_describe_are_left_out_and_reported(tmp_path: 
     assert result.counts == {"asset": 1, "portal": 1, "webhook": 1}
     assert len(result.skipped) == 4
     joined = "\n".join(result.skipped)
-    for part in ("not valid Unicode", "'Upper'", "http://plain.example.com/h", "no events"):
+    for part in ("invalid Unicode", "'Upper'", "http://plain.example.com/h", "no events"):
         assert part in joined
     desired = load_manifests([str(tmp_path / "m")], {})  # what was written loads
     assert [p.subdomain for p in desired.of("portal")] == ["fine"]
     assert "visibility" not in desired.of("portal")[0].fields  # unknown live value: not managed
+
+
+def test_objects_holding_control_characters_are_left_out_and_named(tmp_path: Path) -> None:
+    """A live value with a control character cannot go into a manifest (the schema refuses
+    it), so the object is left out, with why; tabs and line breaks in free text are fine."""
+    account = _account(
+        assets=[
+            _asset("nul", caption="a\x00b"),
+            _asset("tagged", tags=frozenset({"two\nlines"})),
+            _asset("multiline", caption="tab\there", long_description="one\ntwo\r\n"),
+        ],
+        portals=[
+            {"subdomain": "named", "name": "\x1b[31mred", "visibility": "public", "settings": {}},
+            {"subdomain": "keyed", "name": "", "visibility": "", "settings": {"k\n": "v"}},
+        ],
+        webhooks=[
+            {"url": "https://x.example.com/a\nb", "type": "http", "events": frozenset({"a.b"})},
+        ],
+    )
+    result = write_export(account, tmp_path / "m")
+    assert result.counts == {"asset": 1, "portal": 0, "webhook": 0}
+    assert len(result.skipped) == 5
+    assert all(UNWRITABLE in why for why in result.skipped), result.skipped
+    desired = load_manifests([str(tmp_path / "m")], {})
+    assert desired.of("asset")[0].fields["long_description"] == "one\ntwo\r\n"
 
 
 def test_an_earlier_exports_extra_files_are_removed(tmp_path: Path) -> None:

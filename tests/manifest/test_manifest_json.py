@@ -29,7 +29,8 @@ def _exact_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _content(spec: object) -> dict:
     """A spec's values, its location aside (JSON and YAML place entries differently)."""
-    return {f.name: _plain(getattr(spec, f.name)) for f in fields(spec) if f.name != "location"}
+    placed = ("location", "file", "place")
+    return {f.name: _plain(getattr(spec, f.name)) for f in fields(spec) if f.name not in placed}
 
 
 def _plain(value: object) -> object:
@@ -107,7 +108,7 @@ def _random_manifest(rng: random.Random, n: int, prefix: str = "") -> dict:
     assets = []
     for i in range(n):
         entry: dict = {"rid": f"R{prefix}{i}x{rng.randrange(10**6)}"}
-        for key in ("caption", "description", "long_description", "related_link_url"):
+        for key in ("caption", "description", "long_description", "related_link_text"):
             if rng.random() < 0.7:
                 entry[key] = text()
         if rng.random() < 0.5:

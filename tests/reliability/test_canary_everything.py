@@ -316,6 +316,12 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
     account.fresh(faults=f"webhook.set=fail:rejected {lower} and {slack_path[5:]}")
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    # lost answers that no read can check: reported unknown
+    account.fresh(
+        faults="webhook.set_slack=drop-after; webhook.set=drop-after; webhook.list#2-999=503"
+    )
+    unknown = cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    assert "UNKNOWN  webhook." in unknown.stdout
 
     # an interrupt, and internal errors carrying every secret in their message
     boom = f"boom {TOKEN}"  # manifest secrets in an internal error: see the test below
