@@ -28,6 +28,7 @@ from cincopa_sync.files import read_bounded, write_atomic
 from cincopa_sync.manifest.interpolate import template_parts
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Change, FieldChange, Observed, Plan, PlanContext
+from cincopa_sync.shown import Unresolved
 
 FORMAT = "cincopa-sync saved plan"
 FORMAT_VERSION = 2
@@ -84,7 +85,9 @@ def write_saved_plan(
                     continue
                 ref = f"s{len(refs) + 1}"
                 refs[value] = ref
-                source: dict[str, Any] = {"digest": digest(salt, value)}
+                # A secret unset at plan time was not planned with a value: any will do.
+                known = not isinstance(value, Unresolved)
+                source: dict[str, Any] = {"digest": digest(salt, value) if known else None}
                 template = templates.get(value)
                 if template is None:  # not from a manifest: a live object being deleted
                     source["from"] = FROM_LIVE
@@ -122,6 +125,14 @@ def write_saved_plan(
         "notes": list(plan.notes),
         "unmanaged": dict(plan.unmanaged),
         "live_counts": dict(plan.live_counts),
+        # for `show` (the plan as it was reviewed): what plan warned of, what --target cut
+        "warnings": [
+            {"location": str(w.location) if w.location else None, "message": w.message}
+            for w in plan.warnings
+        ],
+        "targets": list(plan.targets),
+        "left_out": plan.left_out,
+        "drift_adopted": list(plan.drift_adopted) if plan.drift_adopted is not None else None,
     }
     text = json.dumps(body, indent=2, ensure_ascii=False, sort_keys=False)
     document = {"checksum": hashlib.sha256(text.encode()).hexdigest(), **body}
@@ -183,6 +194,7 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
             {"kind": o.kind, "key": _scrub(o.key, refs), "fields": _scrub(o.fields, refs)}
             for o in change.observed
         ],
+        "origin": change.origin,
     }
 
 
@@ -215,6 +227,13 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan:
             unmanaged=tuple(sorted(document["unmanaged"].items())),
             notes=tuple(document["notes"]),
             live_counts=tuple(sorted(document["live_counts"].items())),
+            warnings=tuple(
+                Problem(_location(w["location"]), w["message"], "warning")
+                for w in document.get("warnings", [])
+            ),
+            targets=tuple(document.get("targets", ())),
+            left_out=int(document.get("left_out", 0)),
+            drift_adopted=_optional_tuple(document.get("drift_adopted")),
             context=_context_in(document),
         )
         return SavedPlan(
@@ -240,6 +259,10 @@ def _unscrub(value: Any) -> Any:
             return {k: _unscrub(v) for k, v in value["dict"].items()}
         raise ValueError("unknown value")
     return value
+
+
+def _optional_tuple(items: list[str] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(items)
 
 
 def _location(text: str | None) -> Location | None:
@@ -273,4 +296,5 @@ def _change_in(data: Mapping[str, Any]) -> Change:
         observed=tuple(
             Observed(o["kind"], _unscrub(o["key"]), _unscrub(o["fields"])) for o in data["observed"]
         ),
+        origin=data.get("origin"),
     )

@@ -41,7 +41,7 @@ def resolve_secrets(
         value, unset = resolve_parts(parts, env)
         if unset:
             missing += unset
-        elif digest(saved.salt, value) != source["digest"]:
+        elif source["digest"] is not None and digest(saved.salt, value) != source["digest"]:
             names = ", ".join(text for kind, text in parts if kind == "env")
             changed.append(f"the secret from {names} is not the value the plan was made with")
         else:

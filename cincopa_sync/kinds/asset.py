@@ -29,7 +29,7 @@ from cincopa_sync.kinds.base import (
     text,
 )
 from cincopa_sync.kinds.values import Values, layout
-from cincopa_sync.manifest.yamlwrite import flow_list, literal, writable
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE, flow_list, literal, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import show_value
 
@@ -702,6 +702,8 @@ class AssetKind(Kind):
 
 # Written in this order; thumb_attached_rid only when set (see _entry).
 _TEXT = tuple(f.name for f in FIELDS if f.parse is text and f.name != THUMB_ATTACHED_RID)
+# Fields that hold one line (the schema's `line`): no control character at all.
+_ONE_LINE = (REFERENCE_ID, "related_link_url", THUMB_ATTACHED_RID)
 
 
 def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None, str]:
@@ -711,9 +713,13 @@ def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None
     tags = sorted(asset.get(TAGS) or ())  # type: ignore[call-overload]
     if not rid:
         return None, "an asset without a rid"
-    texts = [asset.get(name) for name in (*_TEXT, THUMB_ATTACHED_RID)]
-    if not all(writable(v) for v in [rid, *tags, *texts] if isinstance(v, str)):
-        return None, f"asset {rid!a}: holds text that is not valid Unicode"
+    lines_ = [rid, *tags, *(asset.get(name) for name in _ONE_LINE)]
+    texts = [asset.get(name) for name in _TEXT if name not in _ONE_LINE]
+    if not (
+        all(writable(v, one_line=True) for v in lines_ if isinstance(v, str))
+        and all(writable(v) for v in texts if isinstance(v, str))
+    ):
+        return None, f"asset {rid!a}: {UNWRITABLE}"
     identity, value = RID, rid
     if by_reference and asset.get(REFERENCE_ID):
         identity, value = REFERENCE_ID, str(asset[REFERENCE_ID])

@@ -2,7 +2,9 @@
 
 Hypothesis draws accounts with awkward text everywhere a manifest carries text (`no`,
 `0123`, `22:22`, a leading `#`, `${X}`, `$${`, `$$`, newlines, unicode, quotes,
-backslashes, trailing spaces, control characters), Slack hooks and hooks with keys. The
+backslashes, trailing spaces, tabs and line breaks where free text may hold them), Slack
+hooks and hooks with keys. (Control characters, which no manifest holds, are left out: an
+object holding one is not exported, see test_export_files.py.) The
 export runs against an in-process Emulator (small pages, so the listing pages), the files
 go through load_manifests with the variables the export asked for, and:
 - the desired state equals the live account value for value (not only "no changes": an
@@ -30,6 +32,7 @@ from cincopa_sync.engine.export import export_account
 from cincopa_sync.engine.read import inline_reader, read_live
 from cincopa_sync.kinds import get
 from cincopa_sync.manifest import load_manifests
+from cincopa_sync.manifest.yamlwrite import writable
 
 AWKWARD = (
     "",
@@ -64,7 +67,7 @@ AWKWARD = (
     "back\\slash \\n \\u0041",
     "ünïcødé — “quotes” ✓ 🎬",
     "&anchor *alias !tag %directive @ ` |",
-    "nul\x00 bell\x07 del\x7f nel\x85 ls\u2028 ps\u2029 bom\ufeff nonchar\ufffe\uffff",
+    "ls\u2028 ps\u2029 bom\ufeff nonchar\ufffe\uffff",
 )
 ALWAYS_WRITTEN = (
     "caption",
@@ -76,19 +79,21 @@ ALWAYS_WRITTEN = (
 )
 EVENTS = ("asset.uploaded", "asset.updated", "asset.*", "gallery.created", "lead.created")
 
-texts = st.one_of(
+free_texts = st.one_of(
     st.sampled_from(AWKWARD),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
+    st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=20),
     st.lists(st.sampled_from(["$", "{", "}", "$$", "${", "X", "\\", "\n", " "]), max_size=8).map(
         "".join
     ),
-)
+).filter(writable)  # what a manifest's free text can hold: tabs and line breaks, no controls
+texts = free_texts.filter(lambda t: writable(t, one_line=True))  # identities, URLs, keys
 tags = st.one_of(st.sampled_from(AWKWARD), st.text(max_size=10)).filter(
-    lambda t: "," not in t and t.strip() != ""
+    lambda t: "," not in t and t.strip() != "" and writable(t, one_line=True)
 )
 setting_keys = st.one_of(st.sampled_from(AWKWARD), texts).filter(
-    lambda k: k not in RESERVED_SETTINGS
+    lambda k: k not in RESERVED_SETTINGS and writable(k, one_line=True)
 )
+FREE_TEXT = ("caption", "description", "long_description", "related_link_text")
 
 
 @st.composite
@@ -105,7 +110,7 @@ def accounts(draw: st.DrawFn) -> dict[str, Any]:
     for n, rid in enumerate(rids):
         asset: dict[str, Any] = {"id": str(n + 1), "rid": rid}
         for name in ALWAYS_WRITTEN:
-            asset[name] = draw(texts)
+            asset[name] = draw(free_texts if name in FREE_TEXT else texts)
         asset["tags"] = draw(st.lists(tags, max_size=4))
         if draw(st.booleans()):
             asset["video_thumb_sec"] = draw(st.integers(0, 10_000))
@@ -120,10 +125,10 @@ def accounts(draw: st.DrawFn) -> dict[str, Any]:
     portals = [
         {
             "subdomain": sub,
-            "name": draw(texts),
+            "name": draw(free_texts),
             "visibility": draw(st.sampled_from(["public", "private"])),
             "status": draw(st.sampled_from(["active", "ceased"])),
-            "settings": draw(st.dictionaries(setting_keys, texts, max_size=3)),
+            "settings": draw(st.dictionaries(setting_keys, free_texts, max_size=3)),
         }
         for sub in subdomains
     ]

@@ -108,7 +108,7 @@ def _random_manifest(rng: random.Random, n: int, prefix: str = "") -> dict:
     assets = []
     for i in range(n):
         entry: dict = {"rid": f"R{prefix}{i}x{rng.randrange(10**6)}"}
-        for key in ("caption", "description", "long_description", "related_link_url"):
+        for key in ("caption", "description", "long_description", "related_link_text"):
             if rng.random() < 0.7:
                 entry[key] = text()
         if rng.random() < 0.5:
