@@ -54,13 +54,13 @@ def zone(records: int) -> str:
     names = sorted(f"host-{i:07d}" for i in range(records))
     lines = ["---"]
     for number, name in enumerate(names):
-        third, fourth = divmod(number % 65_000, 250)
+        third, fourth = divmod(number % 62_500, 250)  # 250 x 250 addresses per /16
         lines += [
             f"{name}:",
             "  ttl: 300",
             "  type: A",
             "  values:",
-            f"  - 10.{number // 65_000 % 250}.{third}.{fourth + 1}",
+            f"  - 10.{number // 62_500 % 250}.{third}.{fourth + 1}",
             f"  - 10.251.{third}.{fourth + 1}",
         ]
     return "\n".join(lines) + "\n"

@@ -95,7 +95,8 @@ def _load(
     fast: bool,
 ) -> DesiredState:
     problems: list[Problem] = []
-    warnings: list[Problem] = []  # the files' own: skipped files, interpolation
+    warnings: list[Problem] = []  # the files' own: interpolation, the kinds' checks
+    skipped: list[Problem] = []  # files a directory holds that are not manifests
     inexact = False
     lookup: Mapping[str, str] = ChainMap(dict(variables), env) if variables else env  # type: ignore[arg-type]
     layered = len(layers) > 1
@@ -104,7 +105,7 @@ def _load(
     digests: list[tuple[int, str, str]] = []
     layer_of: dict[str, int] = {}  # real path -> the layer that read it
     for number, paths in enumerate(layers):
-        files = _only_once(find_files(paths, problems, warnings), number, layer_of, problems)
+        files = _only_once(find_files(paths, problems, skipped), number, layer_of, problems)
         builder = Builder(record_keys=layered)
         for file in files:
             file_digest, exact = _load_file(
@@ -124,8 +125,9 @@ def _load(
     if variables:
         problems += secrets_from_variables(builders, variables)
     warnings += collected.warnings
-    if inexact and (problems or warnings):
+    if inexact and (problems or warnings):  # a skipped file is named without a position
         raise _Inexact
+    warnings = skipped + warnings
     if problems:
         raise InvalidInput(problems + warnings)
     digest = hashlib.sha256()

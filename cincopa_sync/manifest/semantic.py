@@ -110,12 +110,9 @@ class EntryContext:
         table = self._builder.shared.get(key)
         if table is None:
             table = self._builder.shared[key] = {}
-        found = table.get(value)
-        if found is not None:
-            return found
         if len(table) < _SHARED_PER_KEY:
-            table[value] = value
-        return value
+            return table.setdefault(value, value)
+        return table.get(value, value)
 
     def claim(
         self, namespace: str, value: str, where: Location, tag: object = None

@@ -214,3 +214,14 @@ def test_a_json_overlay_merges_into_a_yaml_base(tmp_path: Path) -> None:
     (spec,) = state.of("asset")
     assert dict(spec.fields) == {"caption": "new", "tags": frozenset({"a"})}
     assert str(spec.location) == f"{overlay}:2:3"
+
+
+def test_a_file_that_is_not_a_manifest_does_not_cost_the_fast_parse(tmp_path, monkeypatch) -> None:
+    (tmp_path / "assets.json").write_text('{"assets": [{"rid": "A1"}]}', encoding="utf-8")
+    (tmp_path / "README.md").write_text("not a manifest", encoding="utf-8")
+    real, exact_calls = jsonload.parse_json, []
+    monkeypatch.setattr(jsonload, "parse_json", lambda *a: exact_calls.append(a) or real(*a))
+    state = load_manifests([str(tmp_path)], {})
+    assert [s.ident for s in state.of("asset")] == ["A1"]
+    assert any("README.md" in str(w) for w in state.warnings)  # still named
+    assert exact_calls == []
