@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import cli, echo
+from cincopa_sync.cli.app import PLAN_KEY_ENV, cli, echo
 from cincopa_sync.cli.confirm import ask_on_terminal, confirm_question
 from cincopa_sync.cli.environment import account_info, plan_context, selected_environment
 from cincopa_sync.cli.logs import setup_logging
@@ -30,6 +31,7 @@ from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, InvalidInput, Refused
 from cincopa_sync.files import LocalFileError, append_text
+from cincopa_sync.kinds.base import PlanOptions
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import plan_to_dict, render_json
@@ -104,8 +106,11 @@ def plan(
             the_plan,
             desired,
             api_identity=run.api_identity,
-            review=plan_to_dict(the_plan),
+            review=_review(the_plan),
             allow_deletes=allow_deletes,
+            options=PlanOptions(resend_secrets=run.resend_secrets),
+            targets=run.targets,
+            key=plan_key(),
         )
     echo(_render(the_plan, fmt, run), nl=False)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -122,6 +127,16 @@ def plan(
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
+
+
+def _review(the_plan: Plan) -> dict[str, Any]:
+    """What reviewers read of a plan, as a saved plan keeps it (its JSON rendering)."""
+    return json.loads(json.dumps(plan_to_dict(the_plan)))
+
+
+def plan_key() -> str | None:
+    """The key that signs saved plans (CINCOPA_SYNC_PLAN_KEY), if one is set."""
+    return os.environ.get(PLAN_KEY_ENV) or None
 
 
 def _render(the_plan: Plan, fmt: str, run: RunOptions) -> str:
@@ -186,7 +201,19 @@ def _apply_saved(
     plan_file: str, allow_deletes: bool, run: RunOptions, upload_timeout: float
 ) -> int:
     setup_logging(verbose=run.verbose, debug=run.debug)
-    saved = read_saved_plan(plan_file)
+    key = plan_key()
+    saved = read_saved_plan(plan_file, key=key)
+    if saved.signed and not key:
+        echo(
+            f"warning: {plan_file} is signed, but {PLAN_KEY_ENV} is not set: its signature "
+            "was not checked (it is planned again all the same)",
+            err=True,
+        )
+    if _review(saved.plan) != saved.review:
+        raise Refused(
+            f"{plan_file}: the saved plan's changes are not the ones its review section shows "
+            "(the file was edited): nothing was written. Plan again"
+        )
     if saved.api_identity != run.api_identity:
         raise InvalidInput(
             f"{plan_file}: the plan was made against {saved.api_identity}, "
@@ -209,7 +236,7 @@ def _apply_saved(
     account = made_for.account if made_for is not None else None
     with connect_for(run, account) as client:
         progress("Checking that the account has not moved since the plan...")
-        the_plan = stale_objects(client, replace(saved, plan=targeted), parallelism=run.parallelism)
+        the_plan = stale_objects(client, saved, targets=run.targets, parallelism=run.parallelism)
         echo(render_text(the_plan, color=run.color), nl=False)
         return _apply(client, the_plan, run, upload_timeout)
 

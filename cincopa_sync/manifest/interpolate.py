@@ -17,7 +17,7 @@ from cincopa_sync.manifest.yamlload import Document
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 # A manifest may not read these: whatever it reads may end up in a plan, a pull-request
 # comment or a public field.
-FORBIDDEN = frozenset({"CINCOPA_API_TOKEN"})
+FORBIDDEN = frozenset({"CINCOPA_API_TOKEN", "CINCOPA_SYNC_PLAN_KEY"})  # the token, the plan key
 _BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
 
 
