@@ -36,7 +36,7 @@ from cincopa_sync.errors import (
     PermissionDenied,
     TransientApiError,
 )
-from cincopa_sync.shown import SENSITIVE
+from cincopa_sync.shown import SENSITIVE, Unresolved
 
 log = logging.getLogger("cincopa_sync.api")
 
@@ -231,6 +231,9 @@ class CincopaClient:
         OutcomeUnknown is raised so the caller can read before trying again.
         """
         endpoint = call.endpoint
+        if any(isinstance(value, Unresolved) for _, value in call.params):
+            # The last guard (apply checks before any write): never send "${NAME}" as a key.
+            raise InvalidInput(f"{endpoint}: a secret it sends comes from variables not set")
         spec = ep.ENDPOINTS[endpoint]
         safe = idempotent or not spec.write
         with self._lock:

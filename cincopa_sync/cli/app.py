@@ -104,12 +104,15 @@ def _command_of(argv: list[str]) -> str | None:
 
 def _report_error(exc: CincopaSyncError, command: str | None) -> None:
     if isinstance(exc, InvalidInput):
+        from cincopa_sync.cli.problems import annotate
+
         errors = [p for p in exc.problems if p.severity == "error"]
         shown, left_out = exc.shown()
         for problem in shown:  # one line each, whatever a file name or key holds
             echo(escape_controls(str(problem)), err=True)
         if left_out:
             echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
+        annotate(shown)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
         not_done = f"; {_NOT_DONE[command]}" if command in _NOT_DONE else ""

@@ -186,8 +186,6 @@ def load_desired(paths: Sequence[str], overlays: Sequence[str] = ()) -> DesiredS
     # again (a million entries made every later collection walk millions of objects).
     gc.freeze()
     register_secrets(*desired.secret_values())
-    for warning in desired.warnings:
-        echo(str(warning), err=True)
     return desired
 
 

@@ -20,14 +20,24 @@ from cincopa_sync.errors import (
     EXIT_PARTIAL,
     MAY_HAVE_ACTED,
     ApiError,
+    InvalidInput,
     OutcomeUnknown,
     PermissionDenied,
 )
 from cincopa_sync.kinds import get, kinds
 from cincopa_sync.kinds.base import Drift, Interrupted, StepContext, Steps, Wait
 from cincopa_sync.plan import Change, Plan
+from cincopa_sync.shown import unresolved_names
 
-__all__ = ["ApplyReport", "Drift", "Outcome", "apply_plan", "check_permissions", "verify"]
+__all__ = [
+    "ApplyReport",
+    "Drift",
+    "Outcome",
+    "apply_plan",
+    "check_permissions",
+    "require_secrets",
+    "verify",
+]
 
 # How often a create whose answer was lost is tried again after a read showed it absent.
 UNKNOWN_OUTCOME_RETRIES = 2
@@ -71,6 +81,23 @@ class ApplyReport:
         return EXIT_OK
 
 
+def require_secrets(plan: Plan) -> None:
+    """Fail before the first write when a call would send a secret whose environment
+    variables are not set (validate and plan do without them), naming every one."""
+
+    def sent(changes: list[Change] | tuple[Change, ...]) -> list[str]:
+        return unresolved_names(v for c in changes for call in c.calls for _, v in call.params)
+
+    needing = [c for c in plan.changes if sent([c])]
+    if not needing:
+        return
+    names = sent(needing)
+    raise InvalidInput(
+        f"apply needs these environment variables for the secrets it sends: {', '.join(names)} "
+        f"(for {', '.join(c.address for c in needing)}); nothing was written"
+    )
+
+
 def check_permissions(
     client: CincopaClient, plan: Plan, granted: Collection[str] | None = None
 ) -> None:
@@ -107,6 +134,7 @@ def apply_plan(
     they are skipped when one of its creates failed. A change that waits for the API (an
     upload) holds no worker while it waits. `clock` and `sleep` (default: a wait that
     Ctrl-C ends) time those waits."""
+    require_secrets(plan)
     stop = stop or threading.Event()
     report = ApplyReport()
     lock = threading.Lock()

@@ -40,6 +40,7 @@ from cincopa_sync.kinds.base import PlanOptions
 from cincopa_sync.manifest.interpolate import FORBIDDEN, template_parts
 from cincopa_sync.manifest.model import DesiredState, Origins
 from cincopa_sync.plan import ACTIONS, Change, FieldChange, Observed, Plan, PlanContext
+from cincopa_sync.shown import Unresolved
 
 FORMAT = "cincopa-sync saved plan"
 FORMAT_VERSION = 3
@@ -70,8 +71,13 @@ class SavedPlan:
     prune: Mapping[str, bool]
     origins: Mapping[str, Origins]
     options: PlanOptions
-    targets: tuple[str, ...]
+    warnings: tuple[Problem, ...]  # the manifests' own, as they were when it was planned
     signed: bool
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The --target patterns it was planned with."""
+        return self.plan.targets
 
     def desired(self, kind_names: Sequence[str], reveal: Callable[[str], str]) -> DesiredState:
         """The recorded desired state of these kinds, every secret from `reveal`;
@@ -87,7 +93,7 @@ class SavedPlan:
                     raise self.damaged(f"desired.specs.{name}[{index}]", str(exc)) from None
             specs[name] = tuple(built)
         prune = {name: self.prune.get(name, False) for name in kind_names}
-        return DesiredState(specs=specs, prune=prune, origins=self.origins)
+        return DesiredState(specs=specs, prune=prune, origins=self.origins, warnings=self.warnings)
 
     def damaged(self, where: str, why: str) -> InvalidInput:
         return InvalidInput(f"{self.path}: the saved plan is damaged: {where}: {why}")
@@ -113,7 +119,6 @@ def write_saved_plan(
     review: Mapping[str, Any],
     allow_deletes: bool = False,
     options: PlanOptions | None = None,
-    targets: Sequence[str] = (),
     key: str | None = None,
 ) -> None:
     """Write `plan` and what it was planned from atomically, mode 0600, with `review`
@@ -127,7 +132,9 @@ def write_saved_plan(
     def reference(value: str, source: dict[str, Any]) -> str:
         if value not in refs:
             refs[value] = f"s{len(refs) + 1}"
-            sources[refs[value]] = {**source, "digest": digest(salt, value)}
+            # A secret unset when planning was not planned with a value: any will do later.
+            known = None if isinstance(value, Unresolved) else digest(salt, value)
+            sources[refs[value]] = {**source, "digest": known}
         return refs[value]
 
     for spec in desired.all_specs():
@@ -162,7 +169,6 @@ def write_saved_plan(
         "manifest_digest": desired.digest,
         "allow_deletes": allow_deletes,
         "options": asdict(options or PlanOptions()),
-        "targets": list(targets),
         "salt": salt,
         "secrets": sources,
         "desired": {
@@ -176,13 +182,18 @@ def write_saved_plan(
                 address: [[str(where), sorted(keys)] for where, keys in origins.entries]
                 for address, origins in desired.origins.items()
             },
+            "warnings": _problems_out(desired.warnings),
         },
         "review": dict(review),
         "changes": changes_as_written(plan.changes, refs),
         "notes": list(plan.notes),
-        "warnings": list(plan.warnings),
         "unmanaged": dict(plan.unmanaged),
         "live_counts": dict(plan.live_counts),
+        # as reviewed (and shown by `show`): what plan warned of, what --target cut
+        "warnings": _problems_out(plan.warnings),
+        "targets": list(plan.targets),
+        "left_out": plan.left_out,
+        "drift_adopted": None if plan.drift_adopted is None else list(plan.drift_adopted),
     }
     text = _canonical(body)
     document: dict[str, Any] = {"checksum": hashlib.sha256(text.encode()).hexdigest()}
@@ -195,6 +206,13 @@ def write_saved_plan(
 
 def _canonical(body: Mapping[str, Any]) -> str:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def _problems_out(problems: Sequence[Problem]) -> list[dict[str, Any]]:
+    return [
+        {"location": str(p.location) if p.location else None, "message": p.message}
+        for p in problems
+    ]
 
 
 def _context_out(plan: Plan) -> dict[str, Any]:
@@ -245,6 +263,7 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
             {"kind": o.kind, "key": _scrub(o.key, refs), "fields": _scrub(o.fields, refs)}
             for o in change.observed
         ],
+        "origin": change.origin,
     }
 
 
@@ -309,12 +328,19 @@ class _Decoder:
         salt = self.take(document, "salt", str)
         desired = self.take(document, "desired", dict)
         changes = self.take(document, "changes", list)
+        left_out = self.take(document, "left_out", int)
+        adopted = self.take(document, "drift_adopted", (list, type(None)))
+        if left_out < 0 or not all(isinstance(a, str) for a in adopted or ()):
+            raise self.damaged("left_out, drift_adopted", "not what this version writes")
         plan = Plan(
             changes=tuple(self.change(c, f"changes[{n}]") for n, c in enumerate(changes)),
             unmanaged=self.counts(document, "unmanaged"),
-            warnings=self.texts(document, "warnings"),
+            warnings=self.problems(document, "warnings"),
             notes=self.texts(document, "notes"),
             live_counts=self.counts(document, "live_counts"),
+            targets=self.texts(document, "targets"),
+            left_out=left_out,
+            drift_adopted=None if adopted is None else tuple(adopted),
             context=self.context(document),
         )
         return SavedPlan(
@@ -331,7 +357,7 @@ class _Decoder:
             prune=self.prune(desired),
             origins=self.origins(desired),
             options=self.options(self.take(document, "options", dict)),
-            targets=self.texts(document, "targets"),
+            warnings=self.problems(desired, "warnings"),
             signed=signed,
         )
 
@@ -340,6 +366,18 @@ class _Decoder:
         if not all(isinstance(i, str) for i in items):
             raise self.damaged(key, "not a list of text")
         return tuple(items)
+
+    def problems(self, data: Mapping[str, Any], key: str) -> tuple[Problem, ...]:
+        out = []
+        for n, item in enumerate(self.take(data, key, list)):
+            at = f"{key}[{n}]"
+            if not isinstance(item, dict) or set(item) != {"location", "message"}:
+                raise self.damaged(at, "not a warning")
+            if not isinstance(item["message"], str):
+                raise self.damaged(at, "not a warning")
+            where = None if item["location"] is None else self.location(item["location"], at)
+            out.append(Problem(where, item["message"], "warning"))
+        return tuple(out)
 
     def counts(self, data: Mapping[str, Any], key: str) -> tuple[tuple[str, int], ...]:
         counts = self.take(data, key, dict)
@@ -371,9 +409,12 @@ class _Decoder:
     def secrets(self, data: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
         for ref, source in data.items():
             at = f"secrets.{ref}"
-            if not isinstance(source, dict) or not _HEX64.match(str(source.get("digest", ""))):
+            if not isinstance(source, dict):
                 raise self.damaged(at, "not a secret's source")
-            origin = source.get("from")
+            origin, known = source.get("from"), source.get("digest")
+            unset = known is None and origin == FROM_ENVIRONMENT  # unset when planned
+            if not (unset or (isinstance(known, str) and _HEX64.match(known))):
+                raise self.damaged(at, "not a secret's source")
             if origin == FROM_LIVE and set(source) == {"from", "kind", "digest"}:
                 self.kind_name(source["kind"], f"{at}.kind")
             elif origin == FROM_ENVIRONMENT and set(source) == {"from", "template", "digest"}:
@@ -469,13 +510,15 @@ class _Decoder:
         if not isinstance(data, dict):
             raise self.damaged(at, "not a change")
         keys = {"address", "kind", "action", "location", "creates", "notes", "fields"}
-        if set(data) != keys | {"calls", "observed"}:
+        if set(data) != keys | {"calls", "observed", "origin"}:
             raise self.damaged(at, "not the keys of a change")
         kind = self.kind_name(data["kind"], f"{at}.kind")
         if not isinstance(data["action"], str) or data["action"] not in ACTIONS:
             raise self.damaged(f"{at}.action", f"{data['action']!r} is not an action")
         if not isinstance(data["address"], str) or not isinstance(data["creates"], bool):
             raise self.damaged(at, "not a change")
+        if data["origin"] not in (None, "change", "drift"):
+            raise self.damaged(f"{at}.origin", "not an origin this version writes")
         location = data["location"]
         notes = self.list(data, "notes", at)
         if not all(isinstance(n, str) for n in notes):
@@ -494,6 +537,7 @@ class _Decoder:
                 self.observed(o, f"{at}.observed[{n}]")
                 for n, o in enumerate(self.list(data, "observed", at))
             ),
+            origin=data["origin"],
         )
 
     def list(self, data: Mapping[str, Any], key: str, at: str) -> list[Any]:

@@ -3,14 +3,17 @@ account as it is now, and go on only when the result is exactly the recorded pla
 
 The calls apply then makes are the ones derived here, never the file's: an edited call,
 an appended change or an emptied observation cannot reach the API. What is planned again
-is every kind that has a change in the plan being applied (after `--target`); each of
-them needs its secrets from the environment again, each checked against its digest.
+is every kind that has a change in the plan being applied (after `--target`). Its
+secrets come from the environment again, each checked against its digest; a secret that
+is only ever sent (a webhook's key, `Kind.send_only`) is not needed to plan, so it stands
+in as a placeholder then and is needed only when a call sends it (apply stops before any
+write without it).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -29,7 +32,7 @@ from cincopa_sync.errors import InvalidInput, Refused
 from cincopa_sync.kinds import get, kinds
 from cincopa_sync.manifest.interpolate import resolve_parts
 from cincopa_sync.plan import Change, Observed, Plan
-from cincopa_sync.shown import show_value
+from cincopa_sync.shown import Unresolved, show_value
 
 STALE = "the saved plan is stale, the account changed since it was made; nothing was written"
 
@@ -46,8 +49,16 @@ def stale_objects(
     (exit 4) naming what moved."""
     recorded = saved.plan.targeted(targets)
     names = [k.name for k in kinds() if any(c.kind == k.name for c in recorded.changes)]
-    values = _secrets_of(saved, names)
-    register_secrets(*values.values())
+    sends = {
+        ref
+        for c in recorded.changes
+        for call in c.calls
+        for _, v in call.params
+        for ref in [v]
+        if isinstance(v, Ref)
+    }
+    values, sent = _secrets_of(saved, names, sends)
+    register_secrets(*(v for v in sent.values() if not isinstance(v, Unresolved)))
     desired = saved.desired(names, values.__getitem__)
     live = read_live(client, desired, parallelism=parallelism)
     try:
@@ -56,45 +67,105 @@ def stale_objects(
         moved = _moves(client, saved, recorded, values, parallelism)
         now = [f"a plan made now fails: {p}" for p in exc.problems]
         raise Refused(f"{STALE}. Plan again.\n  " + "\n  ".join([*moved, *now])) from None
-    derived = replace(derived, context=saved.plan.context)
     refs = _references(saved, derived, values)
     differences = _differences(saved, names, derived, refs)
     if differences:
         moved = _moves(client, saved, recorded, values, parallelism)
         raise Refused(f"{STALE}. Plan again.\n  " + "\n  ".join(moved or differences))
+    # The same plan: it takes what only review adds (pull-request origins), and the
+    # values of the secrets it sends.
+    origins = [c.origin for c in saved.plan.changes if c.kind in names]
+    swap = {values[ref]: value for ref, value in sent.items() if values[ref] is not value}
+    changes = tuple(
+        replace(_sending(change, swap), origin=origin)
+        for change, origin in zip(derived.changes, origins, strict=True)
+    )
+    derived = replace(
+        derived,
+        changes=changes,
+        context=saved.plan.context,
+        drift_adopted=saved.plan.drift_adopted,
+    )
     return derived.targeted(targets)
 
 
-def _secrets_of(saved: SavedPlan, names: Iterable[str]) -> dict[str, str]:
-    """The value of each secret the desired state of these kinds holds, from the
-    environment, checked against its digest. Missing variables: InvalidInput (exit 3); a
-    different value: Refused (exit 4)."""
-    wanted = sorted(
-        {ref for name in names for spec in saved.specs.get(name, ()) for ref in _refs(spec)}
+class Withheld(str):
+    """A secret that is only ever sent, while the plan is made again: planning needs to
+    know only that there is one (it cannot be compared), never its value."""
+
+    @classmethod
+    def of(cls, ref: str) -> Withheld:
+        return cls(f"\0withheld {ref}")  # no manifest value holds a NUL: none equals it
+
+
+def _sending(change: Change, swap: Mapping[str, str]) -> Change:
+    """The change with each stand-in of a secret it sends replaced by the value."""
+    if not swap:
+        return change
+    calls = tuple(
+        replace(c, params=tuple((k, swap.get(v, v)) for k, v in c.params)) for c in change.calls
     )
-    values: dict[str, str] = {}
+    return replace(change, calls=calls)
+
+
+def _secrets_of(
+    saved: SavedPlan, names: Iterable[str], sends: Collection[str] = ()
+) -> tuple[dict[str, str], dict[str, str]]:
+    """For each secret the desired state of these kinds holds: what stands for it while
+    planning again, and what a call sends. Both are its value from the environment,
+    checked against its digest, except for a secret only ever sent: then a stand-in
+    (Withheld, or Unresolved when it was unset when planned, as then), and its value, or
+    Unresolved when its variables are unset (apply stops before sending it). A missing
+    variable of any other secret: InvalidInput (exit 3), naming those of the secrets the
+    recorded calls send (`sends`) too; another value: Refused (exit 4)."""
+    planning: dict[str, str] = {}
+    sending: dict[str, str] = {}
     missing: list[str] = []
+    later: list[str] = []
     changed: list[str] = []
-    for ref in wanted:
+    specs = [(name, spec) for name in names for spec in saved.specs.get(name, ())]
+    send_only = {
+        ref
+        for name, spec in specs
+        for key in get(name).send_only
+        if isinstance(spec, dict)
+        for ref in _refs(spec.get(key))
+    }
+    for ref in sorted({ref for _, spec in specs for ref in _refs(spec)}):
         source = saved.secrets.get(ref)
         if source is None or source["from"] != FROM_ENVIRONMENT:
             raise saved.damaged(f"secrets.{ref}", "not a secret the desired state can hold")
         parts = [(kind, text) for kind, text in source["template"]]
         value, unset = resolve_parts(parts, os.environ)
-        if unset:
-            missing += unset
-        elif digest(saved.salt, value) != source["digest"]:
+        known = source["digest"]
+        stale = not unset and known is not None and digest(saved.salt, value) != known
+        if stale:
             names_ = ", ".join(text for kind, text in parts if kind == "env")
             changed.append(f"the secret from {names_} is not the value the plan was made with")
+        if ref in send_only:
+            written = _as_written(parts)
+            every = [text for kind, text in parts if kind == "env"]
+            planning[ref] = Unresolved(written, every) if known is None else Withheld.of(ref)
+            sending[ref] = Unresolved(written, unset) if unset else value
+            if unset and ref in sends:
+                later += unset  # said now if anything else is missing
+        elif unset:
+            missing += unset
         else:
-            values[ref] = value
+            planning[ref] = sending[ref] = value
     if missing:
-        raise InvalidInput(
-            "the saved plan needs these environment variables: " + ", ".join(sorted(set(missing)))
-        )
+        names_ = ", ".join(sorted({*missing, *later}))
+        raise InvalidInput(f"the saved plan needs these environment variables: {names_}")
     if changed:
         raise Refused("the saved plan is stale: " + "; ".join(changed) + "; nothing was written")
-    return values
+    return planning, sending
+
+
+def _as_written(parts: Sequence[tuple[str, str]]) -> str:
+    """A template's text: `${NAME}` for each variable."""
+    return "".join(
+        f"${{{text}}}" if kind == "env" else text.replace("${", "$${") for kind, text in parts
+    )
 
 
 def _refs(data: Any) -> Iterable[str]:
@@ -132,8 +203,8 @@ def _differences(
     """How the plan made now differs from the recorded one, for these kinds (none: the
     same); addresses only, never a value."""
     mine = set(names)
-    recorded = [c for c in saved.recorded if c["kind"] in mine]
-    made = changes_as_written([c for c in derived.changes if c.kind in mine], refs)
+    recorded = [_reviewed(c) for c in saved.recorded if c["kind"] in mine]
+    made = [_reviewed(c) for c in changes_as_written(derived.changes, refs) if c["kind"] in mine]
     out = []
     if recorded != made:  # the lists, whole: a change held twice is a difference too
         then, now = {_named(c): c for c in recorded}, {_named(c): c for c in made}
@@ -162,6 +233,11 @@ def _differences(
         if (list(recorded) != list(current)) if whole else not set(current) <= set(recorded):
             out.append(f"the plan's {what} are not what they were")
     return out
+
+
+def _reviewed(change: Mapping[str, Any]) -> dict[str, Any]:
+    """A recorded change without what only review adds to it (a pull request's origin)."""
+    return {k: v for k, v in change.items() if k != "origin"}
 
 
 def _named(change: Mapping[str, Any]) -> str:

@@ -115,7 +115,9 @@ class AssetSpec:
 class AssetLive:
     """The assets the manifests name, canonical, and how the listing was read."""
 
-    objects: dict[str, LiveObject] = field(default_factory=dict)  # by rid
+    # by rid: of a listing for a plan, what its entry needs (see AssetKind.parse), and for
+    # an asset that is as its entry says, the entry's own values (without the rid)
+    objects: dict[str, LiveObject] = field(default_factory=dict)
     by_reference: dict[str, list[str]] = field(default_factory=dict)  # asked refs only
     read: str = "none"  # none | lookup | listing
     total: int = 0  # the account's assets, as page 1's items_data counts them
@@ -387,18 +389,23 @@ class AssetKind(Kind):
                     orphans.append(rid)
             if wanted:
                 spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
-                if spec is None or other is None:
-                    asset = self.parse(item, spec or other)
+                if spec is not None and other is None:
+                    live.objects[spec.ident] = self.parse(item, spec)
+                elif other is not None and spec is None:
+                    live.objects[rid] = self.parse(item, other)
                 else:  # named twice (the diff says so): all of it, as it is
-                    asset = self.parse(item)
-                live.objects[asset[RID]] = asset
+                    live.objects[rid] = self.parse(item)
 
-    def parse(self, item: Mapping[str, object], like: AssetSpec | None = None) -> Values:
+    def parse(
+        self, item: Mapping[str, object], like: AssetSpec | None = None
+    ) -> Mapping[str, object]:
         """An API item as a live asset: every field, or with `like` (the entry that names
-        it) only what a plan of that entry needs: its identity, the fields it writes, and
-        for a delete the caption it shows. Values equal to the entry's are its
-        very objects, so an unchanged asset holds no second copy of its text (a plan of a
-        million assets holds a million of each)."""
+        it) only what a plan of that entry needs: the fields it writes, its identity, and
+        for a delete the caption it shows. Values equal to the entry's are its very
+        objects, so an unchanged asset holds no second copy of its text (a plan of a
+        million assets holds a million of each); when every field the entry writes is as
+        it is live, the live asset is the entry's own values (its rid is its key in
+        `AssetLive.objects`)."""
         get, plain_text = item.get, text
         if like is None:
             readers, names, mine = self._readers, self._live_layout, None
@@ -406,6 +413,7 @@ class AssetKind(Kind):
             readers, names = self._readers_for(like)
             mine = like.fields
         values = []
+        same = mine is not None and not like.absent  # type: ignore[union-attr]
         for name, wire, parse in readers:
             value = get(wire)
             if parse is plain_text:  # most fields: inlined, this runs for every kept item
@@ -416,7 +424,11 @@ class AssetKind(Kind):
                 wanted = like.ident if name == like.by else mine.get(name, _NOTHING)  # type: ignore[union-attr]
                 if wanted == value:
                     value = wanted
+                elif name != RID:
+                    same = False
             values.append(value)
+        if same:
+            return mine  # type: ignore[return-value]
         return Values(names, values)
 
     def _readers_for(self, like: AssetSpec) -> tuple[tuple, dict[str, int]]:
@@ -456,12 +468,19 @@ class AssetKind(Kind):
     ) -> tuple[KindDiff, list[Problem]]:
         out, problems = KindDiff(), []
         claimed: dict[str, AssetSpec] = {}  # rid -> the entry that manages it
+        # Two entries can manage one asset only when one names it by reference_id (the
+        # load refuses a rid named twice): without those, a million rids need no index.
+        by_reference = any(s.by == REFERENCE_ID for s in specs)
         # reference_ids that entries by rid set: a create of one would make a duplicate
-        given = {
-            str(s.fields[REFERENCE_ID]): s
-            for s in specs
-            if s.by == RID and REFERENCE_ID in s.fields
-        }
+        given = (
+            {
+                str(s.fields[REFERENCE_ID]): s
+                for s in specs
+                if s.by == RID and REFERENCE_ID in s.fields
+            }
+            if any(s.source for s in specs)
+            else {}
+        )
         for spec in specs:
             if self._missing(spec, live):
                 if spec.source and not spec.absent:  # else: absent already, no change
@@ -479,7 +498,8 @@ class AssetKind(Kind):
                     )
                 )
                 continue
-            claimed[rid] = spec
+            if by_reference:
+                claimed[rid] = spec
             current = live.objects[rid]
             change = (
                 self._delete(spec, rid, current)

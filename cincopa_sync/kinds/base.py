@@ -127,7 +127,9 @@ class KindDiff:
     changes: list[Change] = field(default_factory=list)
     unmanaged: int = 0  # live objects no manifest names, left alone
     live_count: int | None = None  # live objects, when prune may delete some
-    notes: list[str] = field(default_factory=list)
+    # A note is its text, or (text, the addresses it is about) when it concerns only some
+    # changes (a --target that leaves them all out drops it).
+    notes: list[str | tuple[str, list[str]]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -225,6 +227,10 @@ class Kind:
     deletes_need_creates: ClassVar[bool] = False
     export_per_file: ClassVar[int | None] = None  # entries per file; None: one file
     spec_class: ClassVar[type]  # the dataclass of its manifest entries (see spec_to_json)
+    # Manifest keys holding a secret that is only ever sent, never compared (a webhook's
+    # security key): its variable may be unset for validate and plan (a warning), and
+    # apply stops before any write only if it must send it.
+    send_only: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         # (name, response field, parse) per field, built once: parse runs for every
@@ -254,6 +260,10 @@ class Kind:
         """The spec that `spec_to_json` wrote, the secrets' values from `reveal`;
         ValueError for anything it would not have written."""
         return specjson.from_json(self, self.spec_class, data, reveal)
+
+    def check_parts(self, entry: EntryContext) -> None:
+        """Checks of an entry the schema rejected that still apply to the keys it got
+        right (their types checked here), so every problem is reported at once."""
 
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         """The keys of a manifest entry (as parsed, maybe not valid) whose values are

@@ -195,7 +195,7 @@ class PortalKind(Kind):
         listing = self.reread(reader, ())
         for _ in range(READ_ATTEMPTS):
             live = PortalLive(listing)
-            names = sorted(s.subdomain for s in specs if s.subdomain not in listing)
+            names = sorted({s.subdomain for s in specs if s.subdomain not in listing})
             answers = reader.map(lambda name: reader.client.call(ep.portal_check(name)), names)
             live.checks = dict(zip(names, answers, strict=True))
             taken = [n for n, a in live.checks.items() if a.get(ep.PORTAL_CHECK_AVAILABLE) is False]

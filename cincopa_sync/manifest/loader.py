@@ -33,6 +33,7 @@ from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
 from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
+from cincopa_sync.shown import Unresolved
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 JSON_SUFFIX = ".json"
@@ -94,6 +95,7 @@ def _load(
     fast: bool,
 ) -> DesiredState:
     problems: list[Problem] = []
+    warnings: list[Problem] = []  # the files' own: skipped files, interpolation
     inexact = False
     lookup: Mapping[str, str] = ChainMap(dict(variables), env) if variables else env  # type: ignore[arg-type]
     layered = len(layers) > 1
@@ -102,11 +104,11 @@ def _load(
     digests: list[tuple[int, str, str]] = []
     layer_of: dict[str, int] = {}  # real path -> the layer that read it
     for number, paths in enumerate(layers):
-        files = _only_once(find_files(paths, problems), number, layer_of, problems)
+        files = _only_once(find_files(paths, problems, warnings), number, layer_of, problems)
         builder = Builder(record_keys=layered)
         for file in files:
             file_digest, exact = _load_file(
-                file, lookup, env, builder, problems, on_secret, fast=fast
+                file, lookup, env, builder, problems, warnings, on_secret, fast=fast
             )
             inexact = inexact or not exact
             if file_digest is not None:
@@ -121,10 +123,11 @@ def _load(
     problems.extend(collected.problems)
     if variables:
         problems += secrets_from_variables(builders, variables)
-    if inexact and (problems or collected.warnings):
+    warnings += collected.warnings
+    if inexact and (problems or warnings):
         raise _Inexact
     if problems:
-        raise InvalidInput(problems + collected.warnings)
+        raise InvalidInput(problems + warnings)
     digest = hashlib.sha256()
     for number, relative, file_digest in sorted(digests):
         layer = f"layer {number}\0" if number else ""  # one layer: as without layers
@@ -136,7 +139,7 @@ def _load(
         prune=collected.prune,
         files=tuple(f.display for f in every_file),
         digest=digest.hexdigest(),
-        warnings=tuple(sorted(collected.warnings, key=_warning_order)),
+        warnings=tuple(sorted(warnings, key=_warning_order)),
         layers=len(layers),
         origins=origins,
     )
@@ -148,6 +151,7 @@ def _load_file(
     env: Mapping[str, str],
     builder: Builder,
     problems: list[Problem],
+    warnings: list[Problem],
     on_secret: Callable[[str], None],
     *,
     fast: bool,
@@ -170,12 +174,13 @@ def _load_file(
     if doc.problems:
         problems.extend(doc.problems)
         return file_digest, doc.exact
-    broken = interpolate(doc, lookup)
+    broken = interpolate(doc, lookup, _send_only(doc))
     for secret in _secrets_of(doc, env):
         on_secret(secret)
     skip = _entries_holding(doc, broken) if broken else set()
     skip |= validate(doc)
     problems.extend(doc.problems)
+    warnings.extend(doc.warnings)
     builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
     return file_digest, doc.exact
 
@@ -209,12 +214,32 @@ def _only_once(
     return kept
 
 
+def _send_only(doc: Document) -> set[tuple[int, str]]:
+    """(id of an entry, key) of each secret that is only ever sent (see Kind.send_only)."""
+    root = doc.root
+    found: set[tuple[int, str]] = set()
+    if not isinstance(root, PosDict):
+        return found
+    for kind in kinds():
+        entries = root.get(kind.plural) if kind.send_only else None
+        if isinstance(entries, PosList):
+            for entry in entries:
+                if isinstance(entry, PosDict):
+                    found.update((id(entry), key) for key in kind.send_only)
+    return found
+
+
 def _warning_order(problem: Problem) -> tuple:
     return (problem.location or Location("", 0, 0), problem.message)
 
 
-def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFile]:
-    """The manifest files named by `paths`, in order; a file reached twice counts once."""
+def find_files(
+    paths: Sequence[str], problems: list[Problem], warnings: list[Problem] | None = None
+) -> list[ManifestFile]:
+    """The manifest files named by `paths`, in order; a file reached twice counts once.
+    Each other file below a directory (hidden ones aside) is a warning: nothing is
+    skipped without a word."""
+    skipped: list[str] = []
     found: list[ManifestFile] = []
     seen: set[str] = set()
     if not paths:
@@ -230,7 +255,7 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
             problems.append(Problem(None, f"{given}: cannot read: {exc.strerror}"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            below = _walk(given, problems)
+            below = _walk(given, problems, skipped)
             if not below:
                 problems.append(Problem(None, f"{given}: no *.yaml, *.yml or *.json files in it"))
             candidates = [
@@ -248,15 +273,28 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
             if real not in seen:
                 seen.add(real)
                 found.append(candidate)
+    if warnings is not None:
+        warnings += [_skipped(path) for path in skipped]
     return found
 
 
-def _walk(top: str, problems: list[Problem]) -> list[str]:
-    """Relative paths of the manifest files below `top`, sorted; symlinks followed once.
+def _skipped(path: str) -> Problem:
+    suffix = os.path.splitext(path)[1]
+    if suffix.lower() in MANIFEST_SUFFIXES:
+        why = f"not loaded: {suffix} is not {'/'.join(MANIFEST_SUFFIXES)} (lower case): rename it"
+    else:
+        why = "not loaded: only *.yaml, *.yml and *.json files in a directory are manifests"
+    return Problem(Location(path, 1, 1), why, "warning")
 
-    Hidden files and directories (a name starting with '.') are skipped: .git, editor
-    and CI folders are not manifests.
+
+def _walk(top: str, problems: list[Problem], skipped: list[str]) -> list[str]:
+    """Relative paths of the manifest files below `top`, sorted; symlinks followed once.
+    The other files go to `skipped` (as paths under `top`).
+
+    Hidden files and directories (a name starting with '.') are skipped silently: .git,
+    editor and CI folders (and an export's record) are not manifests.
     """
+    others: list[str] = []
     found: list[str] = []
     visited: set[tuple[int, int]] = set()
     pending = [""]
@@ -286,6 +324,9 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
                 pending.append(rel)
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 found.append(rel)
+            else:
+                others.append(rel)
+    skipped += [rel if top in (".", "./") else os.path.join(top, rel) for rel in sorted(others)]
     return sorted(found)
 
 
@@ -311,8 +352,8 @@ def _secrets_of(doc: Document, env: Mapping[str, str]) -> list[str]:
                 continue
             for key in kind.secret_keys(entry):
                 value = entry.get(key)
-                if not isinstance(value, str):
-                    continue
+                if not isinstance(value, str) or isinstance(value, Unresolved):
+                    continue  # an Unresolved is the text as written: no secret in it
                 written = doc.templates.get(entry.value_spot(key))
                 if written is not None or "${" not in value:  # not left unexpanded
                     found.append(value)

@@ -116,6 +116,12 @@ _YAML11 = frozenset(("yes", "no", "on", "off", "y", "n"))
 def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Problem]:
     """Readable, located problems for one jsonschema error."""
     path = (*prefix, *error.absolute_path)
+    if (
+        doc.broken
+        and error.validator != "additionalProperties"
+        and spot_of(doc, path) in doc.broken
+    ):
+        return []  # a value interpolation could not expand: reported once, by it
     name = _name(path)
     secret = bool(error.schema.get("writeOnly")) if isinstance(error.schema, dict) else False
     kind = error.validator
@@ -139,7 +145,13 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         expected = [expected] if isinstance(expected, str) else list(expected)
         wanted = _wanted(expected)
         message = f"{name} must be {wanted}, got {_shown(value, doc, path, secret)}"
-        if "string" in expected and (value is None or isinstance(value, (bool, int, float))):
+        template = doc.templates.get(spot_of(doc, path)) if isinstance(value, str) else None
+        if template and "string" not in expected:
+            message += (
+                f" (from {template}: interpolation always gives text, so a variable cannot "
+                f"give {wanted}; write the value itself)"
+            )
+        elif "string" in expected and (value is None or isinstance(value, (bool, int, float))):
             message += _quote_hint(value, doc, path, secret)
         elif (
             expected == ["boolean"]
@@ -156,7 +168,13 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         return [Problem(location, f"{name} must be {error.validator_value}, got {_plain(value)}")]
     if kind == "pattern":
         rule = error.schema.get("description") or f"the pattern {error.validator_value}"
-        shown = SENSITIVE if secret else repr(value)
+        template = doc.templates.get(spot_of(doc, path))
+        if secret:
+            shown = SENSITIVE
+        elif template:  # from the environment, which may hold a secret: name it, not its value
+            shown = f"from {template}"
+        else:
+            shown = repr(_no_path(value))
         return [Problem(location, f"{name} {shown} is not valid: it must be {rule}")]
     if kind == "required":
         missing = re.search(r"'([^']+)' is a required property", error.message)
@@ -173,6 +191,16 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
     if kind == "minimum":
         return [Problem(location, f"{name} must be at least {error.validator_value}, got {value}")]
     return [Problem(location, f"{name}: {error.message}")]
+
+
+def _no_path(value: object) -> object:
+    """A URL-like value without its path and query, which may carry a credential (a Slack
+    webhook's URL does): the message points at the line anyway."""
+    if not isinstance(value, str):
+        return value
+    scheme, sep, rest = value.rpartition("://")
+    head = f"{scheme}{sep}{rest.split('/', 1)[0]}"
+    return head + "/…" if len(head) < len(value) else value
 
 
 _CUTOFF = 0.6  # difflib's default: how alike a suggestion must be

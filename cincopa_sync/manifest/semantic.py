@@ -15,6 +15,7 @@ from typing import Any
 from cincopa_sync.errors import Location, Problem
 from cincopa_sync.kinds import kinds, prunable
 from cincopa_sync.kinds.base import Kind
+from cincopa_sync.manifest.interpolate import references
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, item_spot, unpack
 
 Skip = set[tuple[str, int]]  # (top-level key, index); index -1: the whole key
@@ -69,6 +70,16 @@ class EntryContext:
         """The entry's value as written before interpolation, e.g. "${KEY}"; "" when it
         held no variable."""
         return self._doc.templates.get(self.entry.value_spot(key), "")
+
+    def unexpanded(self, key: str) -> bool:
+        """Whether interpolation could not expand the value (it reported why)."""
+        broken = self._doc.broken
+        return bool(broken) and self.entry.value_spot(key) in broken  # type: ignore[attr-defined]
+
+    def from_environment(self, key: str) -> bool:
+        """Whether the value as written takes at least one environment variable (a secret
+        must: one written out in the file would be committed with it)."""
+        return bool(references(self.template(key)))
 
     def error(self, where: Location, message: str) -> None:
         self._builder.out.problems.append(Problem(where, message))
@@ -179,6 +190,8 @@ class Builder:
             spots = entries.spots
             for index, entry in enumerate(entries):
                 if skip and (kind.plural, index) in skip:
+                    if isinstance(entry, PosDict):  # what can still be said, said now
+                        kind.check_parts(EntryContext(self, doc, entry, spots[index]))
                     continue
                 spec = kind.build(EntryContext(self, doc, entry, spots[index]))
                 if spec is not None:

@@ -111,6 +111,10 @@ class Document:
     # plan re-resolves secrets from the environment at apply time (never stores them).
     templates: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    # Packed positions of the values interpolation could not expand (already reported:
+    # the schema says nothing more about them).
+    broken: set[int] = field(default_factory=set)
     # False for the fast JSON parse: positions below an entry are the entry's own, so the
     # tree may be used only when nothing at all is reported about it.
     exact: bool = True
@@ -491,6 +495,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, doc: Document) -> Prob
         message = problem.split(", but ", 1)[0].removeprefix("did not find ")
     if message == _EXPECTED_KEY and exc.context == "while parsing a block collection":
         message = _EXPECTED_ITEM
+    if "mapping values are not allowed" in problem and mark is not None:
+        message = _deeper_key(text, mark.line, mark.column) or message
     if (
         message.startswith("unknown escape")
         and mark is not None
@@ -513,6 +519,26 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, doc: Document) -> Prob
     if mark is None:
         return Problem(Location(doc.file, 1, 1), f"invalid YAML: {message}")
     return Problem(Location(doc.file, mark.line + 1, mark.column + 1), f"invalid YAML: {message}")
+
+
+def _deeper_key(text: str, line: int, column: int) -> str | None:
+    """When the ': ' YAML refuses ends a key written deeper than the line above (the
+    usual cause: `tags:` indented under `caption: x`), say that instead."""
+    lines = text.split("\n")
+    if line >= len(lines) or line == 0:
+        return None
+    here = lines[line]
+    key = here[:column].strip()
+    indent = len(here) - len(here.lstrip(" "))
+    above = next((t for t in reversed(lines[:line]) if t.strip()), "")
+    above_indent = len(above) - len(above.lstrip(" -"))
+    if not re.fullmatch(r"[A-Za-z_][\w.-]*", key) or indent <= above_indent:
+        return None
+    return (
+        f"'{key}:' is indented deeper than the line above it, so YAML reads it as the rest "
+        "of that line's value: indent it like its sibling keys (or quote the value, if the "
+        "': ' belongs to it)"
+    )
 
 
 def _same_place(a: yaml.Mark, b: yaml.Mark | None) -> bool:

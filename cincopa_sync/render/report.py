@@ -42,7 +42,11 @@ def render_report(report: ApplyReport) -> str:
         verdict += "; not verified"
     elif report.drift:
         verdict += f", {len(report.drift)} field(s) did not take"
-    elif not report.interrupted and applied:
+    elif report.interrupted:
+        pass  # nothing was read back: the verdict says interrupted
+    elif applied and len(applied) < len(report.outcomes):  # the summary says what it checked
+        verdict += f"; the {len(applied)} applied verified by reading them back"
+    elif applied:
         verdict += "; every change verified by reading it back"
     lines.append(verdict + ".")
     if failed or skipped or unknown or report.drift or report.unverified:

@@ -161,7 +161,7 @@ def test_a_secret_written_out_in_the_manifest_cannot_be_saved(run, served, tmp_p
     )
     result = run("plan", manifest, "--out", tmp_path / "p.json", *served.args, env=served.env)
     assert result.exit_code == 3
-    assert "holds a secret written out" in result.stderr
+    assert "written out in the manifest" in result.stderr
     assert not (tmp_path / "p.json").exists()
 
 

@@ -72,7 +72,7 @@ def test_10001_assets_split_into_files_of_5000_in_rid_order(tmp_path: Path) -> N
     out = tmp_path / "m"
     with _client(emulator) as client:
         result = export_account(client, out, parallelism=4)
-        files = sorted(p.name for p in out.iterdir())
+        files = sorted(p.name for p in out.glob("*.yaml"))
         assert files == [
             "assets-001.yaml",
             "assets-002.yaml",
@@ -114,12 +114,14 @@ def test_a_file_is_also_closed_before_it_grows_too_large(
 def test_every_file_starts_with_the_schema_line_and_version(tmp_path: Path) -> None:
     write_export(_account(assets=[_asset("r1")]), tmp_path / "m")
     schema = Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json"
-    for path in (tmp_path / "m").iterdir():
+    for path in (tmp_path / "m").glob("*.yaml"):
         lines = path.read_text(encoding="utf-8").splitlines()
         first = lines[0]
         assert first.startswith("# yaml-language-server: $schema=")
         ref = first.split("$schema=", 1)[1]
-        assert (path.parent / ref).resolve() == schema.resolve()  # relative to the file
+        # A copy beside the files, relative to each: it works wherever they are committed.
+        assert ref == ".cincopa-sync/manifest.schema.json"
+        assert (path.parent / ref).read_bytes() == schema.read_bytes()
         assert lines[1].startswith(HEADER_MARK)
         assert "version: 1" in lines
     portals = (tmp_path / "m" / "portals.yaml").read_text(encoding="utf-8")
@@ -227,6 +229,7 @@ def test_an_earlier_exports_extra_files_are_removed(tmp_path: Path) -> None:
     result = write_export(_account(assets=[_asset("r1")]), out)
     assert result.removed == (out / "assets-002.yaml",)
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote, and the schema copy
         "assets-001.yaml",
         "portals.yaml",
         "webhooks.yaml",
@@ -248,6 +251,7 @@ def test_a_failed_write_leaves_no_temp_file_and_the_old_file_whole(
         write_export(_account(assets=[_asset("r1", caption="new")]), out)
     assert (out / "assets-001.yaml").read_bytes() == old
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote, and the schema copy
         "assets-001.yaml",
         "portals.yaml",
         "webhooks.yaml",

@@ -80,3 +80,11 @@ def test_without_an_entry_every_field_is_read() -> None:
 def test_a_spec_keeps_its_place_as_a_location() -> None:
     spec = AssetSpec.at(HERE, "rid", "R1", Values.of({}))
     assert spec.location == HERE and str(spec.location) == "assets.json:3:5"
+
+
+def test_an_asset_as_its_entry_says_is_the_entry_s_own_values() -> None:
+    fields = Values.of({"caption": "Same caption", "tags": frozenset({"a", "b"})})
+    spec = AssetSpec.at(HERE, "rid", "R1", fields)
+    live = get("asset").parse(ITEM, spec)
+    assert live is spec.fields  # nothing new is held for it
+    assert get("asset").changes_of(spec.fields, live) == []

@@ -110,7 +110,27 @@ _NEEDS_ESCAPE |= {chr(c) for c in range(0x80, 0xA0)}
 # -- YAML out of Python data, every scalar quoted --------------------------------------
 
 
+class EnvRef(str):
+    """A secret the manifest takes from the environment: compares as its value, dumps as
+    `${VAR}` (a manifest may not hold a secret written out)."""
+
+    var: str
+
+    def __new__(cls, value: str, var: str) -> EnvRef:
+        ref = super().__new__(cls, value)
+        ref.var = var
+        return ref
+
+
+def from_env(scenario: Scenario, value: str, prefix: str) -> EnvRef:
+    var = f"{prefix}_{len(scenario.env)}"
+    scenario.env[var] = value
+    return EnvRef(value, var)
+
+
 def scalar(value: object) -> str:
+    if isinstance(value, EnvRef):
+        return json.dumps("${" + value.var + "}")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -414,7 +434,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             if draw(st.booleans())
             else draw(event_sets)
         )
-        entry = {"url": hook["hook_url"], "events": events}
+        entry: dict[str, Any] = {"url": hook["hook_url"], "events": events}
         differs = set(events) != set(hook["events"])
         if draw(st.integers(0, 4)) == 0:  # the same URL, now of the other type
             slack = not slack
@@ -422,10 +442,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             differs = True
         if slack:
             entry["type"] = "slack"
+            entry["url"] = from_env(scenario, hook["hook_url"], "SLACK_URL")
         elif draw(st.booleans()):
-            var = f"HOOK_KEY_{len(scenario.env)}"
-            scenario.env[var] = draw(st.sampled_from(["k", "new key ✓", "key&with=query?chars"]))
-            entry["security_key"] = "${" + var + "}"
+            key = draw(st.sampled_from(["k", "new key ✓", "key&with=query?chars"]))
+            entry["security_key"] = from_env(scenario, key, "HOOK_KEY")
             differs |= hook["security_key"] is None or scenario.resend_secrets
         hook_entries.append(entry)
         if differs:
@@ -440,8 +460,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         entry = {"url": url, "events": draw(event_sets)}
         if slack:
             entry["type"] = "slack"
+            entry["url"] = from_env(scenario, url, "SLACK_URL")
         elif draw(st.booleans()):
-            entry["security_key"] = draw(texts.filter(bool))
+            entry["security_key"] = from_env(scenario, draw(texts.filter(bool)), "HOOK_KEY")
         hook_entries.append(entry)
         expected[webhook_address(url, secret=slack)] = [
             "webhook.set_slack" if slack else "webhook.set"

@@ -142,7 +142,9 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     http_log = work / "http.jsonl"  # every command that calls the API appends to it
 
     def cli(*args: object, env: dict[str, str] | None = None, expect: int | None = None) -> Result:
-        logged = ["--http-log", http_log] if args[0] != "validate" else []
+        logged = ["--http-log", http_log] if args[0] not in ("validate", "show") else []
+        if args[0] == "apply":  # every apply writes its report, whatever the outcome
+            logged += ["--report", work / f"report{len(outputs)}.json"]
         result = run(*args, *logged, env={**base_env, **(env or {})})
         outputs.append((" ".join(map(str, args)), result))
         if expect is not None:
@@ -204,6 +206,35 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert SLACK in hooks
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     assert hooks["https://hooks.example.com/new"]["security_key_sha256"] == digest
+
+    # -- the review outputs: a saved plan shown, a pull-request plan, workflow commands,
+    # the invalid-manifest comment (a Slack URL from the environment that is not https)
+    account.fresh()
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/videos",
+        "GITHUB_SHA": "abc123",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    saved = work / "review-plan.json"
+    cli(*plan_args, "--base", work, "--out", saved, "--format", "markdown", env=github, expect=0)
+    for fmt in ("text", "json", "markdown"):
+        cli("show", saved, "--format", fmt, env=github, expect=0)
+    cli(*plan_args, "--target", "nothing.*", "--format", "json", env=github, expect=0)
+    bad = work / "bad"
+    bad.mkdir()
+    (bad / "hooks.yaml").write_text(
+        "webhooks:\n  - url: ${SLACK_WEBHOOK_URL}\n    type: slack\n    events: asset.*\n"
+        "  - url: https://hooks.example.com/k\n    events: [asset.*]\n"
+        "    security_key: ${CINCOPA_HOOK_KEY}x\n",
+        encoding="utf-8",
+    )
+    http_slack = SLACK.replace("https://", "http://")
+    for fmt in ("text", "markdown"):
+        cli("plan", bad, "--format", fmt, *account.args, "--debug",
+            env={**github, "SLACK_WEBHOOK_URL": http_slack}, expect=3)  # fmt: skip
+    cli("validate", bad, env={**github, "SLACK_WEBHOOK_URL": http_slack}, expect=3)
 
     # -- every failure path, with --debug (the most that is ever shown) --------------------
     # each fault kind on the calls that carry the key and the Slack URL (and on others)
@@ -281,7 +312,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     wrong_hook = '  - url: ${CINCOPA_HOOK_KEY}\n    events: ["${SLACK_WEBHOOK_URL}"]\nprune:'
     (wrong_keys / "m.yaml").write_text(MANIFEST.replace("prune:", wrong_hook), encoding="utf-8")
     wrong = cli("validate", wrong_keys, "--debug", expect=3)
-    assert "webhook url must be an https:// URL, got '***'" in wrong.stderr
+    assert "url from ${CINCOPA_HOOK_KEY} is not valid: it must be an https:// URL" in wrong.stderr
+    assert "unknown webhook event 'https://hooks.slack.com/services/***'" in wrong.stderr
     # API messages quoting part of the Slack URL, or spelling it otherwise
     slack_path = SLACK.split("/services/", 1)[1]
     lower = SLACK.replace(":", "%3a").replace("/", "%2f")
@@ -338,6 +370,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert leaks == [], leaks
     assert [t for t in records.texts if NEEDLE in t] == []
     assert any("HTTP Request: POST" in t and "webhook.set_slack" in t for t in records.texts)
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in work.glob("report*.json")]
+    assert len(reports) > 10 and any(r["summary"]["failed"] for r in reports)
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(written) > 12  # manifests, plans, a step summary, the exports
     assert [str(p) for p in written if NEEDLE.encode() in p.read_bytes()] == []

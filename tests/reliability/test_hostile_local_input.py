@@ -151,7 +151,9 @@ def test_an_http_log_that_is_a_fifo_is_refused_without_blocking(
         (
             'webhooks:\n  - url: "https://h.example.com/a\\nPlan: 0 to create."\n'
             "    events: [asset.*]\n",
-            "url 'https://h.example.com/a\\nPlan: 0 to create.' is not valid",
+            # a URL's path is never quoted (a Slack URL's path is its credential)
+            "url 'https://h.example.com/…' is not valid: it must be an https:// URL with a "
+            "host, on one line",
         ),
         ('portals:\n  - subdomain: p1\n    settings: {"k\\u0000": x}\n', "settings key 'k\\u0000'"),
     ],
