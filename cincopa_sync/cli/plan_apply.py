@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import click
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.redact import register_secrets
-from cincopa_sync.cli.app import cli, echo
+from cincopa_sync.cli.app import PLAN_KEY_ENV, cli, echo
 from cincopa_sync.cli.apply_report import ReportSink, outcome_line, report_option, reporting
 from cincopa_sync.cli.base_scope import Base, base_option_help
 from cincopa_sync.cli.confirm import ask_on_terminal, confirm_question
@@ -35,6 +36,7 @@ from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, InvalidInput, Refused
 from cincopa_sync.files import LocalFileError, append_text
+from cincopa_sync.kinds.base import PlanOptions
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import plan_to_dict, render_json
@@ -134,8 +136,10 @@ def plan(
             the_plan,
             desired,
             api_identity=run.api_identity,
-            review=plan_to_dict(the_plan),
+            review=_review(the_plan),
             allow_deletes=allow_deletes,
+            options=PlanOptions(resend_secrets=run.resend_secrets),
+            key=plan_key(),
         )
     echo(_render(the_plan, fmt, run), nl=False)
     if fmt != "text":  # the text rendering has them; json and markdown go to files
@@ -151,6 +155,16 @@ def plan(
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
+
+
+def _review(the_plan: Plan) -> dict[str, Any]:
+    """What reviewers read of a plan, as a saved plan keeps it (its JSON rendering)."""
+    return json.loads(json.dumps(plan_to_dict(the_plan)))
+
+
+def plan_key() -> str | None:
+    """The key that signs saved plans (CINCOPA_SYNC_PLAN_KEY), if one is set."""
+    return os.environ.get(PLAN_KEY_ENV) or None
 
 
 def _step_summary(markdown: str) -> None:
@@ -255,7 +269,19 @@ def _apply_saved(
     plan_file: str, allow_deletes: bool, run: RunOptions, upload_timeout: float, sink: ReportSink
 ) -> int:
     setup_logging(verbose=run.verbose, debug=run.debug)
-    saved = read_saved_plan(plan_file)
+    key = plan_key()
+    saved = read_saved_plan(plan_file, key=key)
+    if saved.signed and not key:
+        echo(
+            f"warning: {plan_file} is signed, but {PLAN_KEY_ENV} is not set: its signature "
+            "was not checked (it is planned again all the same)",
+            err=True,
+        )
+    if _review(saved.plan) != saved.review:
+        raise Refused(
+            f"{plan_file}: the saved plan's changes are not the ones its review section shows "
+            "(the file was edited): nothing was written. Plan again"
+        )
     if saved.api_identity != run.api_identity:
         raise InvalidInput(
             f"{plan_file}: the plan was made against {saved.api_identity}, "
@@ -281,7 +307,7 @@ def _apply_saved(
         progress("Checking that the account has not moved since the plan...")
         with ticking(client, "checking that the account has not moved since the plan"):
             the_plan = stale_objects(
-                client, replace(saved, plan=targeted), parallelism=run.parallelism
+                client, saved, targets=run.targets, parallelism=run.parallelism
             )
         echo(render_text(the_plan, color=run.color), nl=False)
         return _apply(client, the_plan, run, upload_timeout, sink)

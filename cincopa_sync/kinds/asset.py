@@ -133,6 +133,7 @@ _Named = tuple[Mapping[str, "AssetSpec"], Mapping[str, "AssetSpec"]]
 class AssetKind(Kind):
     name = "asset"
     plural = "assets"
+    spec_class = AssetSpec
     key = RID
     fields = FIELDS
     # Only the rid beside the fields: one more key would double every kept asset's dict

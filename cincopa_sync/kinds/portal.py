@@ -90,6 +90,7 @@ class PortalLive:
 class PortalKind(Kind):
     name = "portal"
     plural = "portals"
+    spec_class = PortalSpec
     key = SUBDOMAIN
     fields = FIELDS
     read_also = (Field(SUBDOMAIN), Field(STATUS))

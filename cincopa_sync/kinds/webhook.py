@@ -105,8 +105,11 @@ class WebhookSpec:
     security_key: str | None = field(repr=False)  # None: the manifest manages no key
     location: Location
     # (field, the value as written, e.g. "${CINCOPA_HOOK_KEY}") for each secret field;
-    # "" when the secret is written out in the manifest itself.
-    secret_templates: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # "" when the secret is written out in the manifest itself. Not in a saved plan, which
+    # keeps its own references.
+    secret_templates: tuple[tuple[str, str], ...] = field(
+        default=(), repr=False, compare=False, metadata={"saved": False}
+    )
 
     @property
     def url_is_secret(self) -> bool:
@@ -118,8 +121,11 @@ class WebhookSpec:
         return webhook_address(self.url, secret=self.url_is_secret)
 
     def secrets(self) -> tuple[tuple[str, str], ...]:
-        values = {SECURITY_KEY: self.security_key, URL: self.url}
-        return tuple((values[name], t) for name, t in self.secret_templates if values[name])
+        written = dict(self.secret_templates)
+        found = [(SECURITY_KEY, self.security_key)] + (
+            [(URL, self.url)] if self.url_is_secret else []
+        )
+        return tuple((value, written.get(name, "")) for name, value in found if value)
 
 
 @dataclass
@@ -130,6 +136,7 @@ class WebhookLive:
 class WebhookKind(Kind):
     name = "webhook"
     plural = "webhooks"
+    spec_class = WebhookSpec
     key = URL
     fields = FIELDS
     read_also = (Field(URL, wire=ep.HOOK_URL),)

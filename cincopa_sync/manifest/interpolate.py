@@ -22,7 +22,7 @@ from cincopa_sync.shown import Unresolved
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 # A manifest may not read these: whatever it reads may end up in a plan, a pull-request
 # comment or a public field.
-FORBIDDEN = frozenset({"CINCOPA_API_TOKEN"})
+FORBIDDEN = frozenset({"CINCOPA_API_TOKEN", "CINCOPA_SYNC_PLAN_KEY"})  # the token, the plan key
 _BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
 # `$NAME` without braces is not a reference (it stays as written): warn when it looks like
 # an environment variable's name.

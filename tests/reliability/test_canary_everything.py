@@ -1,15 +1,18 @@
 """One canary test for every command and every failure path: no secret anywhere.
 
 The API token (valid in the emulator), a read-only token, an unknown token, a webhook's
-security key and a Slack URL all contain the word CANARY. Every command runs (validate;
-plan as text, json, markdown, with --out and a GitHub step summary; apply; apply --plan;
-ping; export), plain, with --verbose and with --debug, each with --http-log (one file, all
-of them appending), and then every failure path: each fault of the emulator's language on
+security key, a Slack URL and the key that signs saved plans all contain the word
+CANARY. Every command runs (validate; plan as text, json, markdown, with --out and a
+GitHub step summary; apply; apply --plan; ping; export), plain, with --verbose and with
+--debug, each with --http-log (one file, all of them appending), and then every failure
+path: each fault of the emulator's language on
 the writes that carry the secrets, an API message that quotes them, retries that run out,
 uploads lost, refused, failed or aborted (and the orphan warning after them), a connect
 error, an unstable listing, a bad token, a missing permission, an interrupt, and
 internal errors raised with the secrets in their message (shown with --debug, traceback
-included).
+included); usage errors and exit-3 messages quoting the token, secret variables at the
+wrong key, API messages quoting part of the Slack URL or spelling it otherwise, lost
+answers reported unknown, saved plans refused for their signature or damage.
 
 Scanned for "CANARY" (a percent-, plus- or JSON-encoding does not change those letters):
 stdout, stderr, every log record any logger made (message, args, exception text; every
@@ -43,8 +46,10 @@ READONLY = "tok-CANARY-readonly-51b2"
 UNKNOWN = "tok-CANARY-unknown-0c9d"
 KEY = "key-CANARY-c0ffee&=?/ +%"  # characters a URL must encode
 SLACK = "https://hooks.slack.com/services/TCAN/BCAN/slackCANARYsecret42"
+PLAN_KEY = "plankey-CANARY-3e7c91d0"  # signs every saved plan of the run
 ENV = {
     "CINCOPA_API_TOKEN": TOKEN,
+    "CINCOPA_SYNC_PLAN_KEY": PLAN_KEY,
     "CINCOPA_HOOK_KEY": KEY,
     "SLACK_WEBHOOK_URL": SLACK,
     TIME_SCALE_ENV: str(SCALE),
@@ -316,6 +321,17 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
     account.fresh(faults=f"webhook.set=fail:rejected {lower} and {slack_path[5:]}")
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    # saved plans refused: signed with another key, edited, damaged
+    account.fresh()
+    signed = work / "signed.json"
+    cli(*plan_args, "--out", signed, expect=0)
+    cli("apply", "--plan", signed, *account.args, "--debug",
+        env={"CINCOPA_SYNC_PLAN_KEY": "otherkey-CANARY-51"}, expect=4)  # fmt: skip
+    document = json.loads(signed.read_text(encoding="utf-8"))
+    document["secrets"]["s1"]["template"] = [["env", "CINCOPA_API_TOKEN"]]
+    damaged = work / "damaged.json"
+    damaged.write_text(json.dumps(document), encoding="utf-8")
+    cli("apply", "--plan", damaged, *account.args, "--debug", expect=3)
     # lost answers that no read can check: reported unknown
     account.fresh(
         faults="webhook.set_slack=drop-after; webhook.set=drop-after; webhook.list#2-999=503"
