@@ -69,6 +69,7 @@ FIELDS = (
 )
 _SHAPE: ListShape = ep.LISTS[ep.ASSET_LIST]
 _NOTHING = object()
+_CLAIMS = {by: f"asset {by}" for by in (RID, REFERENCE_ID)}  # identity namespaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class AssetSpec:
     ident: str
     fields: Mapping[str, object]
     file: str
-    place: int  # line << 32 | column, 1-based
+    place: int  # line << 32 | column, 1-based (EntryContext.place)
     source: str | None = None  # by reference_id only: create from this URL when missing
     absent: bool = False  # delete it (then `fields` is empty)
 
@@ -164,7 +165,7 @@ class AssetKind(Kind):
             entry.error(entry.at(by), f"{by} must not be empty")
             ok = False
         else:
-            first = entry.claim_key(f"asset {by}", by)
+            first = entry.claim_key(_CLAIMS[by], by)
             if first is not None:
                 entry.error(
                     entry.at(by), f"asset {by} {ident} is declared twice: here and at {first}"
@@ -172,7 +173,8 @@ class AssetKind(Kind):
                 ok = False
         absent = values.get(ABSENT) is True
         source = values.get(SOURCE)
-        ok = self._check_lifecycle(entry, by, absent, source) and ok
+        if absent or source is not None:
+            ok = self._check_lifecycle(entry, by, absent, source) and ok
         fields: dict[str, object] = {}
         for key, value in values.items():
             if key in (by, SOURCE, ABSENT):
@@ -187,7 +189,7 @@ class AssetKind(Kind):
                 fields[key] = entry.share(key, value)
         if not ok:
             return None
-        return AssetSpec.at(entry.location, by, ident, Values.of(fields), source, absent)
+        return AssetSpec(by, ident, Values.of(fields), entry.file, entry.place, source, absent)
 
     def merge(self, earlier: AssetSpec, later: AssetSpec, wrote: frozenset[str]) -> AssetSpec:
         """`absent` and `source` as the latest layer that wrote them says; a later
