@@ -43,6 +43,11 @@ SCENARIOS = {
     ),
     "lookup": dict(assets=100_000, managed=20, by_ref=0, changed=5, page_cap=100, latency_ms=50),
     "cpu": dict(assets=100_000, managed=100_000, by_ref=0, changed=0, page_cap=100, latency_ms=0),
+    # A million entries against a million assets; the server honours pages of 1,000 (the
+    # size the client asks for), so the listing is 1,000 calls (--page-cap 100: 10,000).
+    "cpu-1m": dict(
+        assets=1_000_000, managed=1_000_000, by_ref=0, changed=0, page_cap=1000, latency_ms=0
+    ),
 }
 # The scale scenarios (issue 15): plans only, k=10,000 by rid + 500 by reference_id.
 _SCALE = dict(managed=10_000, by_ref=500, changed=1000, latency_ms=50, plan_only=True)
@@ -125,7 +130,13 @@ def make_account(n: int, rng: random.Random) -> list[dict]:
 
 
 def write_manifests(
-    assets: list[dict], managed: int, by_ref: int, changed: int, out: Path, rng: random.Random
+    assets: list[dict],
+    managed: int,
+    by_ref: int,
+    changed: int,
+    out: Path,
+    rng: random.Random,
+    fmt: str = "yaml",
 ) -> None:
     """k entries by rid and r by reference_id, about 10 fields each; c captions changed."""
     picked = rng.sample(range(len(assets)), managed + by_ref)
@@ -154,14 +165,21 @@ def write_manifests(
         lines = ["version: 1", "assets:"]
         for entry in entries[start : start + PER_FILE]:
             lines += entry
-        (out / f"assets-{f:03d}.yaml").write_text("\n".join(lines) + "\n")
+        text = "\n".join(lines) + "\n"
+        if fmt == "json":  # the same data, as `export --format json` lays it out
+            from cincopa_sync.manifest.jsonwrite import manifest_json
+            from cincopa_sync.manifest.yamlload import parse_yaml
+
+            (out / f"assets-{f:03d}.json").write_text(manifest_json(parse_yaml(text, "").root))
+        else:
+            (out / f"assets-{f:03d}.yaml").write_text(text)
 
 
-def generate(tmpdir: Path, n: int, k: int, r: int, c: int) -> None:
+def generate(tmpdir: Path, n: int, k: int, r: int, c: int, fmt: str) -> None:
     rng = random.Random(20261126)
     assets = make_account(n, rng)
     (tmpdir / "seed.json").write_text(json.dumps({"assets": assets}))
-    write_manifests(assets, k, r, c, tmpdir / "manifests", rng)
+    write_manifests(assets, k, r, c, tmpdir / "manifests", rng, fmt)
 
 
 def start_emulator(seed: Path, latency_ms: int, page_cap: int) -> tuple[subprocess.Popen, str]:
@@ -213,10 +231,22 @@ def main() -> None:
         parser.add_argument("--" + key.replace("_", "-"), type=int)
     parser.add_argument("--parallelism", type=int, default=8)
     parser.add_argument("--skip-apply", action="store_true")
-    parser.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--skip-floor", action="store_true", help="do not measure the plain yaml.load floor"
+    )
+    parser.add_argument(
+        "--phases", action="store_true", help="also run one plan in-process, phase by phase"
+    )
+    parser.add_argument(
+        "--manifest-format",
+        choices=["yaml", "json"],
+        default="yaml",
+        help="write the manifests as YAML (default) or as JSON (as export --format json)",
+    )
+    parser.add_argument("--generate", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate:
-        generate(Path(args.generate[0]), *map(int, args.generate[1:]))
+        generate(Path(args.generate[0]), *map(int, args.generate[1:5]), args.generate[5])
         return
     cfg = dict(SCENARIOS[args.scenario])
     for key in cfg:
@@ -231,8 +261,10 @@ def main() -> None:
         seed, manifests = tmpdir / "seed.json", tmpdir / "manifests"
         # Generated in a child: on Linux a process's peak RSS (wait4's ru_maxrss) starts
         # from its parent's at fork, so this process must stay small while it measures.
+        fmt = args.manifest_format
         subprocess.run(
-            [sys.executable, __file__, "--generate", tmp, *map(str, (n, k, r, c))], check=True
+            [sys.executable, __file__, "--generate", tmp, *map(str, (n, k, r, c, fmt))],
+            check=True,
         )
         size_mb = sum(f.stat().st_size for f in manifests.iterdir()) / 1e6
         emulator, base = start_emulator(seed, cfg["latency_ms"], p)
@@ -255,29 +287,41 @@ def main() -> None:
                 if run.code not in (0, 2):
                     print(run.stderr[-3000:], file=sys.stderr)
                     raise SystemExit(f"{name} exited {run.code}")
+            if args.phases:
+                phases = Path(__file__).with_name("phases.py")
+                by_phase = run_measured([sys.executable, str(phases), str(manifests), base], env)
+                if by_phase.code:
+                    raise SystemExit(f"phases exited {by_phase.code}: {by_phase.stderr[-3000:]}")
         finally:
             emulator.terminate()
             emulator.wait()
-        floor = yaml_floor(manifests, env)
-        # cincopa-sync loads with the cyclic GC paused (its trees hold no cycles); the same
-        # trick on the plain load shows the floor without the collector's share.
-        floor_no_gc = yaml_floor(manifests, env, gc_off=True)
+        floor = floor_no_gc = None
+        if not args.skip_floor and args.manifest_format == "yaml":
+            floor = yaml_floor(manifests, env)
+            # cincopa-sync loads with the cyclic GC paused (its trees hold no cycles); the
+            # same trick on the plain load shows the floor without the collector's share.
+            floor_no_gc = yaml_floor(manifests, env, gc_off=True)
 
     list_bound = math.ceil(n / p) / par * lat
     lookup_bound = math.ceil((k + r) / par) * lat
     print(f"# cincopa-sync benchmark ({os.cpu_count()} cores)")
     print(
         f"N={n} assets, k={k} by rid + {r} by reference_id, c={c} changed, P={p}, "
-        f"L={cfg['latency_ms']} ms, parallelism {par}; manifests {size_mb:.1f} MB"
+        f"L={cfg['latency_ms']} ms, parallelism {par}; "
+        f"manifests {size_mb:.1f} MB of {args.manifest_format}"
     )
     print(
         f"bounds: listing ceil(N/P)/C x L = {list_bound:.2f} s; "
         f"lookups ceil(k/C) x L = {lookup_bound:.2f} s"
     )
-    print(
-        f"parsing floor (plain yaml.load, CSafeLoader): CPU {floor.cpu:.2f} s, "
-        f"peak {floor.peak_mb:.0f} MB; with the GC paused: CPU {floor_no_gc.cpu:.2f} s"
-    )
+    if floor and floor_no_gc:
+        print(
+            f"parsing floor (plain yaml.load, CSafeLoader): CPU {floor.cpu:.2f} s, "
+            f"peak {floor.peak_mb:.0f} MB; with the GC paused: CPU {floor_no_gc.cpu:.2f} s"
+        )
+    if args.phases:
+        print("\n## one plan, phase by phase (in-process)")
+        print(by_phase.stdout, end="")
     for name, (run, served, load) in results.items():
         calls = served["calls"]
         writes = sum(v for e, v in calls.items() if e in WRITE_ENDPOINTS)
@@ -293,11 +337,14 @@ def main() -> None:
         print(f"  calls: {json.dumps(calls)}")
         print(f"  reads {reads}, writes {writes} (c={c}); asset read strategy: {strategy}")
         print(f"  wall {run.wall:.2f} s; bound {bound:.2f} s; ratio {ratio}")
-        print(
-            f"  CPU {run.cpu:.2f} s ({run.cpu / floor.cpu:.2f}x the parsing floor, "
-            f"{run.cpu / floor_no_gc.cpu:.2f}x with its GC paused); "
-            f"peak {run.peak_mb:.0f} MB ({run.peak_mb / floor.peak_mb:.2f}x the floor's)"
-        )
+        against = ""
+        if floor and floor_no_gc:
+            against = (
+                f" ({run.cpu / floor.cpu:.2f}x the parsing floor, "
+                f"{run.cpu / floor_no_gc.cpu:.2f}x with its GC paused; "
+                f"peak {run.peak_mb / floor.peak_mb:.2f}x the floor's)"
+            )
+        print(f"  CPU {run.cpu:.2f} s; peak {run.peak_mb:.0f} MB{against}")
         print(
             f"  emulator CPU {served['cpu_seconds']:.2f} s; service time "
             f"{served['service_seconds']:.2f} s summed over calls (latency excluded), "

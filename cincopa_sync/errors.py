@@ -93,15 +93,30 @@ class Refused(CincopaSyncError):
     exit_code = EXIT_REFUSED
 
 
+# What a write whose outcome cannot be known says (its status in a report: unknown).
+MAY_HAVE_ACTED = "may have taken effect: run plan to see"
+
+
 class ApiError(CincopaSyncError):
-    """The API answered with an error, or could not be reached. Never carries a URL."""
+    """The API answered with an error, or could not be reached. Never carries a URL.
+
+    `may_have_acted`: a write was sent and its answer lost (then the call was retried, or
+    not): it may have taken effect, and the caller cannot say it failed."""
 
     exit_code = EXIT_API
 
-    def __init__(self, endpoint: str, message: str, *, status: int | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        message: str,
+        *,
+        status: int | None = None,
+        may_have_acted: bool = False,
+    ) -> None:
         self.endpoint = endpoint
         self.api_message = message
         self.status = status
+        self.may_have_acted = may_have_acted
         status_part = f" (HTTP {status})" if status else ""
         super().__init__(f"{endpoint}{status_part}: {message}")
 
@@ -120,6 +135,9 @@ class TransientApiError(ApiError):
 
 class OutcomeUnknown(ApiError):
     """A non-idempotent write was sent but its answer was lost: it may or may not have acted."""
+
+    def __init__(self, endpoint: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(endpoint, message, status=status, may_have_acted=True)
 
 
 class UnstableRead(ApiError):

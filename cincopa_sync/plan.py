@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
 from fnmatch import fnmatchcase
 
 from cincopa_sync.api.endpoints import Call
-from cincopa_sync.errors import Location
+from cincopa_sync.errors import Location, Problem
 
 ACTIONS = ("create", "update", "rename", "delete")
 # Kind name -> its plural, in the order plans list kinds; filled by kinds.register().
@@ -67,6 +68,10 @@ class Change:
     # Whether the first call creates something (retried only after a read says it is absent).
     creates: bool = False
     observed: tuple[Observed, ...] = ()
+    # In a plan scoped to a pull request (plan --base): "change" when the pull request asks
+    # for it, "drift" when the base branch's plan makes the identical change (the account
+    # already differs from the base); None otherwise.
+    origin: str | None = None
 
     @property
     def sort_key(self) -> tuple:
@@ -76,6 +81,17 @@ class Change:
 def _rank(kind: str) -> int:
     names = list(KIND_NAMES)
     return names.index(kind) if kind in KIND_NAMES else len(names)
+
+
+def warning_text(problem: Problem) -> str:
+    """A warning as plans show it: `file:line:col: message`, or the message alone."""
+    return f"{problem.location}: {problem.message}" if problem.location else problem.message
+
+
+def as_warning(warning: Problem | str) -> Problem:
+    if isinstance(warning, Problem):
+        return Problem(warning.location, warning.message, "warning")
+    return Problem(None, warning, "warning")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +108,19 @@ class PlanContext:
 class Plan:
     changes: tuple[Change, ...] = ()
     unmanaged: tuple[tuple[str, int], ...] = ()  # (kind, count) of live objects left alone
-    warnings: tuple[str, ...] = ()
+    # Everything a reviewer should be warned of: the manifests' warnings (unknown events,
+    # unset secret variables...), the kinds' (new tags...), --target's.
+    warnings: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default=())
     live_counts: tuple[tuple[str, int], ...] = ()  # (kind, live objects) of pruned kinds
+    # Per note (same order), the addresses it is about: --target keeps a note only while
+    # one of them is kept. Empty: about the whole plan. Missing: every note is.
+    note_about: tuple[tuple[str, ...], ...] = ()
+    targets: tuple[str, ...] = ()  # the --target patterns this plan was cut to
+    left_out: int = 0  # changes --target left out
+    # plan --base: the addresses the base branch's plan changes and this plan leaves alone
+    # (the pull request accepts the account's current values); None: not scoped.
+    drift_adopted: tuple[str, ...] | None = None
     context: PlanContext | None = None  # set by whoever read the account (the CLI)
 
     @property
@@ -109,17 +135,41 @@ class Plan:
         return [call for change in self.changes for call in change.calls]
 
     def targeted(self, patterns: Iterable[str]) -> Plan:
-        """Only the changes whose address matches one of the patterns (`*` globs allowed)."""
+        """Only the changes whose address matches one of the patterns (`*` globs allowed);
+        it counts what it left out, warns of each pattern that matched nothing, and keeps
+        only the notes about changes it kept."""
         patterns = list(patterns)
         if not patterns:
             return self
+        targets = (*self.targets, *(p for p in patterns if p not in self.targets))
         kept = tuple(c for c in self.changes if any(fnmatchcase(c.address, p) for p in patterns))
-        return replace(self, changes=kept)
+        addresses = {c.address for c in kept}
+        warnings = list(self.warnings)
+        for pattern in patterns:
+            warning = as_warning(_no_match(pattern, self.changes))
+            if warning not in warnings and not any(fnmatchcase(c.address, pattern) for c in kept):
+                warnings.append(warning)
+        about = self.note_about or tuple(() for _ in self.notes)
+        notes = [
+            (n, a) for n, a in zip(self.notes, about, strict=True) if not a or addresses & set(a)
+        ]
+        return replace(
+            self,
+            changes=kept,
+            warnings=tuple(warnings),
+            notes=tuple(n for n, _ in notes),
+            note_about=tuple(a for _, a in notes),
+            targets=targets,
+            left_out=self.left_out + len(self.changes) - len(kept),
+        )
 
-    def all_warnings(self) -> list[str]:
+    def all_warnings(self) -> list[Problem]:
         """The plan's warnings and, computed from its changes as they are now (after
         --target too), the delete-safety ones."""
-        return [*self.warnings, *self.risky_deletes()]
+        return [*self.warnings, *(as_warning(r) for r in self.risky_deletes())]
+
+    def warning_lines(self) -> list[str]:
+        return [warning_text(w) for w in self.all_warnings()]
 
     def risky_deletes(self) -> list[str]:
         """Why apply would refuse without --allow-deletes: per kind, deleting both more
@@ -144,21 +194,39 @@ DELETE_MIN_COUNT = 3
 DELETE_MAX_SHARE = 0.30
 
 
+def _no_match(pattern: str, changes: tuple[Change, ...]) -> str:
+    message = f"--target {pattern} matches no change of this plan"
+    close = get_close_matches(pattern, sorted({c.address for c in changes}), n=1, cutoff=0.75)
+    if close:
+        message += f" (did you mean {close[0]}?)"
+    return message
+
+
 def make_plan(
     changes: Iterable[Change],
     unmanaged: Mapping[str, int] | None = None,
-    warnings: Iterable[str] = (),
-    notes: Iterable[str] = (),
+    warnings: Iterable[Problem | str] = (),
+    notes: Iterable[str | tuple[str, Iterable[str]]] = (),
     live_counts: Mapping[str, int] | None = None,
 ) -> Plan:
-    """The one way to build a Plan: changes sorted, so the same inputs give the same plan."""
+    """The one way to build a Plan: changes sorted, so the same inputs give the same plan.
+
+    A note is its text, or (text, the addresses it is about) when --target should drop it
+    with them."""
+    scoped = [(n, ()) if isinstance(n, str) else (n[0], tuple(sorted(n[1]))) for n in notes]
     return Plan(
         changes=tuple(sorted(changes, key=lambda c: c.sort_key)),
         unmanaged=tuple(sorted((unmanaged or {}).items())),
-        warnings=tuple(sorted(set(warnings))),
-        notes=tuple(notes),
+        warnings=tuple(sorted(set(map(as_warning, warnings)), key=_warning_order)),
+        notes=tuple(n for n, _ in scoped),
         live_counts=tuple(sorted((live_counts or {}).items())),
+        note_about=tuple(a for _, a in scoped) if any(a for _, a in scoped) else (),
     )
+
+
+def _warning_order(problem: Problem) -> tuple:
+    loc = problem.location
+    return (loc is not None, loc or Location("", 0, 0), problem.message)
 
 
 def plain(value: object) -> object:

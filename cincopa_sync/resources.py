@@ -32,6 +32,21 @@ def schema_path(name: str) -> Path:
     return _path("cincopa_sync.schemas", name)
 
 
+# The schemas `cincopa-sync schema NAME` writes: NAME -> what it describes.
+SCHEMAS = {
+    "manifest": "the manifest files",
+    "plan": "plan --format json",
+    "apply-report": "apply --report FILE",
+}
+
+
+def schema_text(name: str) -> str:
+    """The text of schemas/<name>.schema.json, one of SCHEMAS."""
+    if name not in SCHEMAS:
+        raise KeyError(name)
+    return schema_path(f"{name}.schema.json").read_text(encoding="utf-8")
+
+
 def api_schema_dir() -> Path:
     """schemas/api/: the shape of each answer the client reads, one file per endpoint."""
     return _path("cincopa_sync.schemas", "api", folder=True)

@@ -82,16 +82,30 @@ def run_process(
     *args: object, env: Mapping[str, str] | None = None, cwd: Path = REPO, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """`python -m cincopa_sync ARGS` as a real process (no terminal: stdin is empty)."""
+    with start_process(*args, env=env, cwd=cwd) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def start_process(
+    *args: object, env: Mapping[str, str] | None = None, cwd: Path = REPO
+) -> subprocess.Popen[str]:
+    """`python -m cincopa_sync ARGS` started as a real process, stdin empty, stdout and
+    stderr as pipes (no terminal); the environment is the clean one plus `env`."""
     full_env = {k: v for k, v in os.environ.items() if k not in CLEAN_ENV}
     full_env.update(env or {})
-    return subprocess.run(
+    return subprocess.Popen(
         [sys.executable, "-m", "cincopa_sync", *map(str, args)],
         cwd=cwd,
         env=full_env,
         stdin=subprocess.DEVNULL,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=timeout,
     )
 
 

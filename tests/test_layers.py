@@ -20,7 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "kinds": {"api", "plan", "errors", "shown", "manifest.yamlwrite", "manifest.semantic"},
     "manifest": {"kinds", "errors", "shown", "files", "resources", "schemacheck"},
     "engine": {"api", "kinds", "manifest", "plan", "errors", "shown", "files", "resources"},
-    "render": {"plan", "kinds", "shown", "engine.apply"},
+    "render": {"plan", "kinds", "shown", "errors", "engine.apply"},
     "cli": {"*"},
     "emulator": set(),
     "__init__": set(),

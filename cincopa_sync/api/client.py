@@ -28,6 +28,7 @@ from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
 from cincopa_sync.api.shapes import check_answer, decode_answer
 from cincopa_sync.errors import (
+    MAY_HAVE_ACTED,
     ApiError,
     AuthenticationError,
     InvalidInput,
@@ -35,7 +36,7 @@ from cincopa_sync.errors import (
     PermissionDenied,
     TransientApiError,
 )
-from cincopa_sync.shown import SENSITIVE
+from cincopa_sync.shown import SENSITIVE, Unresolved
 
 log = logging.getLogger("cincopa_sync.api")
 
@@ -234,6 +235,9 @@ class CincopaClient:
         OutcomeUnknown is raised so the caller can read before trying again.
         """
         endpoint = call.endpoint
+        if any(isinstance(value, Unresolved) for _, value in call.params):
+            # The last guard (apply checks before any write): never send "${NAME}" as a key.
+            raise InvalidInput(f"{endpoint}: a secret it sends comes from variables not set")
         spec = ep.ENDPOINTS[endpoint]
         safe = idempotent or not spec.write
         with self._lock:
@@ -256,7 +260,10 @@ class CincopaClient:
                     raise
                 # e.g. `success: false` (no such object) to a retry of a write that acted
                 raise type(exc)(
-                    exc.endpoint, exc.api_message + _MAY_HAVE_ACTED, status=exc.status
+                    exc.endpoint,
+                    exc.api_message + _MAY_HAVE_ACTED,
+                    status=exc.status,
+                    may_have_acted=True,
                 ) from None
             if reached_server and not safe:
                 raise OutcomeUnknown(
@@ -279,6 +286,7 @@ class CincopaClient:
                     endpoint,
                     f"{reason}{asked}; gave up after {attempt} attempt(s) in {elapsed:.1f} s"
                     + (_MAY_HAVE_ACTED if may_have_acted else ""),
+                    may_have_acted=may_have_acted,
                 )
             log.info("%s: %s; retry %d in %.1f s", endpoint, reason, attempt, wait)
             self._sleep(wait)
@@ -456,7 +464,7 @@ class CincopaClient:
         return info
 
 
-_MAY_HAVE_ACTED = "; an attempt whose answer was lost may have taken effect: plan again to see"
+_MAY_HAVE_ACTED = f"; an attempt whose answer was lost {MAY_HAVE_ACTED}"
 
 
 class _Retryable(Exception):

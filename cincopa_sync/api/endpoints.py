@@ -150,6 +150,7 @@ HOOK_URL = "hook_url"
 HOOK_TYPE = "type"
 HOOK_EVENTS = "events"
 HOOK_HAS_KEY = "has_security_key"
+HOOK_SECURITY_KEY = "security_key"  # webhook.set's write-only parameter
 PORTAL_CHECK_AVAILABLE = "available"
 F_TAG_CLOUD = "tag_cloud"  # asset.get_tags: tag -> count
 TAG_CLOUD_COUNTS = frozenset({"no-tag", "any-tag"})  # counts in the cloud, not tags
@@ -362,12 +363,12 @@ def webhook_set(
     *,
     slack: bool = False,
 ) -> Call:
-    secret = {"security_key"} | ({HOOK_URL} if slack else set())
+    secret = {HOOK_SECURITY_KEY} | ({HOOK_URL} if slack else set())
     params = [(HOOK_URL, url), (HOOK_EVENTS, format_list(events))]
     if slack:
         return make_call(WEBHOOK_SET_SLACK, params, secret)
     if security_key is not None:
-        params.append(("security_key", security_key))
+        params.append((HOOK_SECURITY_KEY, security_key))
     return make_call(WEBHOOK_SET, params, secret)
 
 

@@ -8,6 +8,7 @@ from cincopa_sync.cli import (  # noqa: F401 - they register commands
     doctor_cmd,
     export_cmd,
     plan_apply,
+    show_cmd,
 )
 from cincopa_sync.cli.app import cli, main
 

@@ -12,6 +12,7 @@ import click
 
 from cincopa_sync import __version__
 from cincopa_sync.api.redact import forget_secrets, redact, register_secrets
+from cincopa_sync.cli import signals
 from cincopa_sync.cli.logs import redact_log_records
 from cincopa_sync.errors import (
     EXIT_API,
@@ -20,6 +21,7 @@ from cincopa_sync.errors import (
     CincopaSyncError,
     InvalidInput,
 )
+from cincopa_sync.shown import escape_controls
 
 TOKEN_ENV = "CINCOPA_API_TOKEN"
 API_URL_ENV = "CINCOPA_API_URL"
@@ -49,7 +51,10 @@ class ExitCodeGroup(click.Group):
         register_secrets(token(), os.environ.get(PLAN_KEY_ENV))
         redact_log_records()
         try:
-            code = super().main(args, prog_name or "cincopa-sync", standalone_mode=False, **extra)
+            with signals.handled(lambda message: echo(message, err=True)):
+                code = super().main(
+                    args, prog_name or "cincopa-sync", standalone_mode=False, **extra
+                )
         except click.exceptions.Exit as exc:
             code = exc.exit_code
         except click.UsageError as exc:  # click would exit 2, which means "changes pending"
@@ -58,8 +63,10 @@ class ExitCodeGroup(click.Group):
         except click.ClickException as exc:
             _show(exc)
             code = EXIT_INVALID if exc.exit_code == 2 else exc.exit_code
-        except (click.Abort, KeyboardInterrupt):
-            echo("interrupted", err=True)
+        except (click.Abort, KeyboardInterrupt) as exc:
+            cause = exc.__cause__ if isinstance(exc, click.Abort) else exc  # click wraps it
+            by = f" by {cause.signal_name}" if isinstance(cause, signals.Interrupted) else ""
+            echo(f"interrupted{by}: nothing was written to the account", err=True)
             code = EXIT_INTERRUPTED
         except CincopaSyncError as exc:
             _report_error(exc, _command_of(argv))
@@ -97,12 +104,15 @@ def _command_of(argv: list[str]) -> str | None:
 
 def _report_error(exc: CincopaSyncError, command: str | None) -> None:
     if isinstance(exc, InvalidInput):
+        from cincopa_sync.cli.problems import annotate
+
         errors = [p for p in exc.problems if p.severity == "error"]
         shown, left_out = exc.shown()
-        for problem in shown:
-            echo(str(problem), err=True)
+        for problem in shown:  # one line each, whatever a file name or key holds
+            echo(escape_controls(str(problem)), err=True)
         if left_out:
             echo(f"... and {left_out:,} more not shown (fix these, then run again)", err=True)
+        annotate(shown)
         files = {p.location.file for p in errors if p.location}
         where = f" in {len(files)} file(s)" if files else ""
         not_done = f"; {_NOT_DONE[command]}" if command in _NOT_DONE else ""

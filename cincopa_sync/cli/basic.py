@@ -13,8 +13,10 @@ from cincopa_sync.cli.environment import (
 )
 from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import api_options, common_options, connect, load_desired
-from cincopa_sync.errors import InvalidInput
+from cincopa_sync.cli.problems import annotate, echo_warnings
+from cincopa_sync.errors import EXIT_INTERRUPTED, InvalidInput
 from cincopa_sync.kinds import kinds
+from cincopa_sync.resources import demo_account_path
 
 
 @cli.command()
@@ -26,6 +28,8 @@ def validate(paths: tuple[str, ...], overlays: tuple[str, ...], verbose: bool, d
     """Check manifests offline: syntax, schema and semantics. Makes no API call."""
     setup_logging(verbose=verbose, debug=debug)
     state = load_desired(paths, overlays)
+    echo_warnings(state.warnings)
+    annotate(state.warnings)
     counts = ", ".join(f"{len(state.of(k.name))} {k.name}(s)" for k in kinds())
     environment = selected_environment()
     where = "" if environment is None else f"environment {environment.name}, "
@@ -60,7 +64,12 @@ def ping(
 @cli.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0, help="0 picks a free port.")
 @click.option("--state", type=click.Path(dir_okay=False), help="Load and persist the account.")
-@click.option("--seed", type=click.Path(exists=True, dir_okay=False), help="Seed account JSON.")
+@click.option(
+    "--seed",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Seed account JSON (default: the demo account, as --emulator uses).",
+)
+@click.option("--empty", is_flag=True, help="Start from an empty account instead of the demo.")
 @click.option("--latency-ms", type=click.IntRange(0), default=0, help="Delay every answer.")
 @click.option("--faults", help="Fault rules, see docs/emulator.md.")
 @click.option("--fault-seed", type=int, default=0, help="Seed of the random faults.")
@@ -93,6 +102,7 @@ def emulator(
     port: int,
     state: str | None,
     seed: str | None,
+    empty: bool,
     latency_ms: int,
     faults: str | None,
     fault_seed: int,
@@ -104,10 +114,18 @@ def emulator(
     verbose: bool,
     debug: bool,
 ) -> int:
-    """Serve a local emulator of the Cincopa API on 127.0.0.1 until Ctrl-C."""
+    """Serve a local emulator of the Cincopa API on 127.0.0.1 until Ctrl-C (exit 130).
+
+    It serves the demo account that --emulator uses, unless --seed, --empty or an
+    existing --state file says otherwise.
+    """
     from cincopa_sync.emulator import UploadRules, run
 
     setup_logging(verbose=verbose, debug=debug)
+    if seed and empty:
+        raise click.UsageError("give --seed FILE or --empty, not both")
+    if seed is None and not empty:
+        seed = str(demo_account_path())
     try:
         run(
             port=port,
@@ -125,6 +143,6 @@ def emulator(
         raise InvalidInput(str(exc)) from None
     except OSError as exc:  # the port is taken, or a seed or state file cannot be read
         raise InvalidInput(f"emulator: {exc.strerror or exc}") from None
-    except KeyboardInterrupt:
-        pass
-    return 0
+    # run() returns when Ctrl-C stopped it: exit 130, "interrupted", as every command does.
+    echo("interrupted", err=True)
+    return EXIT_INTERRUPTED

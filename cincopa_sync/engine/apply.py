@@ -18,15 +18,26 @@ from cincopa_sync.errors import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL,
+    MAY_HAVE_ACTED,
     ApiError,
+    InvalidInput,
     OutcomeUnknown,
     PermissionDenied,
 )
 from cincopa_sync.kinds import get, kinds
 from cincopa_sync.kinds.base import Drift, Interrupted, StepContext, Steps, Wait
 from cincopa_sync.plan import Change, Plan
+from cincopa_sync.shown import unresolved_names
 
-__all__ = ["ApplyReport", "Drift", "Outcome", "apply_plan", "check_permissions", "verify"]
+__all__ = [
+    "ApplyReport",
+    "Drift",
+    "Outcome",
+    "apply_plan",
+    "check_permissions",
+    "require_secrets",
+    "verify",
+]
 
 # How often a create whose answer was lost is tried again after a read showed it absent.
 UNKNOWN_OUTCOME_RETRIES = 2
@@ -70,6 +81,23 @@ class ApplyReport:
         return EXIT_OK
 
 
+def require_secrets(plan: Plan) -> None:
+    """Fail before the first write when a call would send a secret whose environment
+    variables are not set (validate and plan do without them), naming every one."""
+
+    def sent(changes: list[Change] | tuple[Change, ...]) -> list[str]:
+        return unresolved_names(v for c in changes for call in c.calls for _, v in call.params)
+
+    needing = [c for c in plan.changes if sent([c])]
+    if not needing:
+        return
+    names = sent(needing)
+    raise InvalidInput(
+        f"apply needs these environment variables for the secrets it sends: {', '.join(names)} "
+        f"(for {', '.join(c.address for c in needing)}); nothing was written"
+    )
+
+
 def check_permissions(
     client: CincopaClient, plan: Plan, granted: Collection[str] | None = None
 ) -> None:
@@ -106,6 +134,7 @@ def apply_plan(
     they are skipped when one of its creates failed. A change that waits for the API (an
     upload) holds no worker while it waits. `clock` and `sleep` (default: a wait that
     Ctrl-C ends) time those waits."""
+    require_secrets(plan)
     stop = stop or threading.Event()
     report = ApplyReport()
     lock = threading.Lock()
@@ -281,8 +310,32 @@ def _run_change(client: CincopaClient, change: Change, stop: threading.Event) ->
             prefix = f"{done} of {len(change.calls)} calls made; " if done else ""
             # The API's message may quote what it was sent: never a key or a Slack URL.
             secrets = [v for c in change.calls for k, v in c.params if k in c.secret]
-            return Outcome(change, "failed", prefix + redact(str(exc), *secrets))
+            message = prefix + redact(str(exc), *secrets)
+            if not exc.may_have_acted:
+                return Outcome(change, "failed", message)
+            if done == len(change.calls) - 1:  # its last call: the change can be read back
+                return _settle(client, change, message)
+            return Outcome(change, "unknown", _unknown(message))
     return Outcome(change, "applied")
+
+
+def _settle(client: CincopaClient, change: Change, message: str) -> Outcome:
+    """A change whose last write may have acted (its answer was lost, and retries or the
+    read after it did not tell): read it back, as verification does. Only when that read
+    fails too is its outcome unknown: reported so, never as a failure."""
+    kind = get(change.kind)
+    target = kind.target_of(change)
+    try:
+        current = kind.reread(inline_reader(client), [target] if target else [])
+    except ApiError as exc:
+        return Outcome(change, "unknown", _unknown(f"{message}; reading it back failed ({exc})"))
+    if not kind.drift(change, current.get(target or "")):
+        return Outcome(change, "applied", "it took effect, as a read after it shows")
+    return Outcome(change, "failed", f"{message}; reading it back, it did not take effect")
+
+
+def _unknown(message: str) -> str:
+    return message if message.endswith(MAY_HAVE_ACTED) else f"{message}; {MAY_HAVE_ACTED}"
 
 
 def _send(client: CincopaClient, change: Change, index: int) -> None:
@@ -295,8 +348,12 @@ def _send(client: CincopaClient, change: Change, index: int) -> None:
         try:
             client.call(call, idempotent=idempotent)
             return
-        except OutcomeUnknown:
-            if kind.took_effect(inline_reader(client), call):
+        except OutcomeUnknown as lost:
+            try:
+                happened = kind.took_effect(inline_reader(client), call)
+            except ApiError as exc:  # the read that would tell failed: still unknown
+                raise OutcomeUnknown(call.endpoint, f"{lost.api_message}; {exc}") from None
+            if happened:
                 return
             if attempt == UNKNOWN_OUTCOME_RETRIES:
                 raise

@@ -29,8 +29,9 @@ def make_plan_for(
     changes: list[Change] = []
     unmanaged: dict[str, int] = {}
     live_counts: dict[str, int] = {}
-    notes: list[str] = []
-    warnings: list[str] = []
+    notes: list[str | tuple[str, list[str]]] = []
+    # One path for every warning: the manifests' first, then each kind's.
+    warnings: list[Problem] = list(desired.warnings)
     for kind in kinds():
         part, found = kind.diff(
             desired.of(kind.name), live.of(kind.name), desired.prunes(kind.name), options
@@ -38,7 +39,7 @@ def make_plan_for(
         problems += found
         changes += _placed(part.changes, desired) if desired.origins else part.changes
         notes += part.notes
-        warnings += [str(w) for w in part.warnings]
+        warnings += part.warnings
         if part.unmanaged:
             unmanaged[kind.name] = part.unmanaged
         if part.live_count is not None:

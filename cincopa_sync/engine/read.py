@@ -37,7 +37,7 @@ def reader_for(
     client: CincopaClient, parallelism: int = 8, page_size: int = DEFAULT_PAGE_SIZE
 ) -> Iterator[Reader]:
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        yield Reader(client, pool, page_size)
+        yield Reader(client, pool, page_size, ahead=2 * max(1, parallelism))
 
 
 class Inline:

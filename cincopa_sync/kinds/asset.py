@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -29,7 +28,8 @@ from cincopa_sync.kinds.base import (
     count_or_none,
     text,
 )
-from cincopa_sync.manifest.yamlwrite import flow_list, literal, writable
+from cincopa_sync.kinds.values import Values, layout
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE, flow_list, literal, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import show_value
 
@@ -68,18 +68,41 @@ FIELDS = (
     Field(VIDEO_THUMB_SEC, count_or_none),
 )
 _SHAPE: ListShape = ep.LISTS[ep.ASSET_LIST]
+_NOTHING = object()
+_CLAIMS = {by: f"asset {by}" for by in (RID, REFERENCE_ID)}  # identity namespaces
 
 
 @dataclass(frozen=True, slots=True)
 class AssetSpec:
-    """One asset entry: identity by `rid` or by an exact `reference_id`."""
+    """One asset entry: identity by `rid` or by an exact `reference_id`.
+
+    Its place is kept as the file and one packed number (a Location is made when asked
+    for): a million entries hold a million places."""
 
     by: str  # RID | REFERENCE_ID
     ident: str
     fields: Mapping[str, object]
-    location: Location
+    file: str
+    place: int  # line << 32 | column, 1-based (EntryContext.place)
     source: str | None = None  # by reference_id only: create from this URL when missing
     absent: bool = False  # delete it (then `fields` is empty)
+
+    @classmethod
+    def at(
+        cls,
+        location: Location,
+        by: str,
+        ident: str,
+        fields: Mapping[str, object],
+        source: str | None = None,
+        absent: bool = False,
+    ) -> AssetSpec:
+        place = location.line << 32 | location.column
+        return cls(by, ident, fields, location.file, place, source, absent)
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.place >> 32, self.place & 0xFFFFFFFF)
 
     @property
     def address(self) -> str:
@@ -93,7 +116,9 @@ class AssetSpec:
 class AssetLive:
     """The assets the manifests name, canonical, and how the listing was read."""
 
-    objects: dict[str, LiveObject] = field(default_factory=dict)  # by rid
+    # by rid: of a listing for a plan, what its entry needs (see AssetKind.parse), and for
+    # an asset that is as its entry says, the entry's own values (without the rid)
+    objects: dict[str, LiveObject] = field(default_factory=dict)
     by_reference: dict[str, list[str]] = field(default_factory=dict)  # asked refs only
     read: str = "none"  # none | lookup | listing
     total: int = 0  # the account's assets, as page 1's items_data counts them
@@ -103,9 +128,13 @@ class AssetLive:
     tag_cloud: frozenset[str] | None = None  # every tag some asset carries; None: not read
 
 
+_Named = tuple[Mapping[str, "AssetSpec"], Mapping[str, "AssetSpec"]]
+
+
 class AssetKind(Kind):
     name = "asset"
     plural = "assets"
+    spec_class = AssetSpec
     key = RID
     fields = FIELDS
     # Only the rid beside the fields: one more key would double every kept asset's dict
@@ -113,6 +142,11 @@ class AssetKind(Kind):
     read_also = (Field(RID),)
     list_endpoint = ep.ASSET_LIST
     export_per_file = 5_000
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._live_layout = layout(name for name, _, _ in self._readers)
+        self._trimmed: dict[tuple, tuple[tuple, dict[str, int]]] = {}
 
     # -- manifest ---------------------------------------------------------------------
 
@@ -127,18 +161,20 @@ class AssetKind(Kind):
             return None
         ident = values[by]
         ok = True
-        here = entry.at(by)
         if ident == "":
-            entry.error(here, f"{by} must not be empty")
+            entry.error(entry.at(by), f"{by} must not be empty")
             ok = False
         else:
-            first = entry.claim(f"asset {by}", ident, here)
+            first = entry.claim_key(_CLAIMS[by], by)
             if first is not None:
-                entry.error(here, f"asset {by} {ident} is declared twice: here and at {first[0]}")
+                entry.error(
+                    entry.at(by), f"asset {by} {ident} is declared twice: here and at {first}"
+                )
                 ok = False
         absent = values.get(ABSENT) is True
         source = values.get(SOURCE)
-        ok = self._check_lifecycle(entry, by, absent, source) and ok
+        if absent or source is not None:
+            ok = self._check_lifecycle(entry, by, absent, source) and ok
         fields: dict[str, object] = {}
         for key, value in values.items():
             if key in (by, SOURCE, ABSENT):
@@ -150,10 +186,10 @@ class AssetKind(Kind):
             elif key == VIDEO_THUMB_SEC:
                 fields[key] = int(value)  # the schema lets 15.0 through
             else:
-                fields[key] = value
+                fields[key] = entry.share(key, value)
         if not ok:
             return None
-        return AssetSpec(by, ident, MappingProxyType(fields), entry.location, source, absent)
+        return AssetSpec(by, ident, Values.of(fields), entry.file, entry.place, source, absent)
 
     def merge(self, earlier: AssetSpec, later: AssetSpec, wrote: frozenset[str]) -> AssetSpec:
         """`absent` and `source` as the latest layer that wrote them says; a later
@@ -163,7 +199,7 @@ class AssetKind(Kind):
         absent = later.absent if ABSENT in wrote else earlier.absent
         source = later.source if SOURCE in wrote else earlier.source
         if absent and ABSENT in wrote:
-            return replace(merged, fields=MappingProxyType({}), absent=True, source=None)
+            return replace(merged, fields=Values.of({}), absent=True, source=None)
         return replace(merged, absent=absent, source=None if absent else source)
 
     def check_merged(self, specs: Sequence[AssetSpec]) -> list[Problem]:
@@ -213,10 +249,16 @@ class AssetKind(Kind):
     # -- live -------------------------------------------------------------------------
 
     def read(self, reader: Reader, specs: Sequence[AssetSpec], prune: bool) -> AssetLive:
-        rids = {s.ident for s in specs if s.by == RID}
-        refs = {s.ident for s in specs if s.by == REFERENCE_ID}
+        by_rid = {s.ident: s for s in specs if s.by == RID}
+        by_ref = {s.ident: s for s in specs if s.by == REFERENCE_ID}
         sources = {s.ident: filename_of(s.source) for s in specs if s.source}
-        live = self._read(reader, rids, refs, {r: n for r, n in sources.items() if n})
+        live = self._read(
+            reader,
+            by_rid.keys(),
+            by_ref.keys(),
+            {r: n for r, n in sources.items() if n},
+            (by_rid, by_ref),
+        )
         if any(s.fields.get(TAGS) for s in specs):  # only a plan that may add tags needs it
             cloud = reader.client.call(ep.asset_get_tags()).get(ep.F_TAG_CLOUD)
             live.tag_cloud = _tags_of(cloud)
@@ -236,14 +278,21 @@ class AssetKind(Kind):
         return found
 
     def _read(
-        self, reader: Reader, rids: set[str], refs: set[str], sources: Mapping[str, str]
+        self,
+        reader: Reader,
+        rids: Set[str],
+        refs: Set[str],
+        sources: Mapping[str, str],
+        named: _Named = ({}, {}),
     ) -> AssetLive:
+        """`named`: the entries by rid and by reference_id, whose values a live asset
+        shares where they are equal."""
         live = AssetLive()
 
         def read_once() -> PageTally | None:
             # nothing of a moving read is kept
             live.objects, live.by_reference, live.orphans = {}, {}, {}
-            return self._read_once(reader, rids, refs, sources, live)
+            return self._read_once(reader, rids, refs, sources, live, named)
 
         if rids or refs:
             reader.until_still(read_once)
@@ -252,10 +301,11 @@ class AssetKind(Kind):
     def _read_once(
         self,
         reader: Reader,
-        rids: set[str],
-        refs: set[str],
+        rids: Set[str],
+        refs: Set[str],
         sources: Mapping[str, str],
         live: AssetLive,
+        named: _Named,
     ) -> PageTally | None:
         """The cheaper of a full listing and one lookup per named asset, by number of calls.
 
@@ -273,7 +323,7 @@ class AssetKind(Kind):
         names = frozenset(sources.values())
         first = reader.page(page_call(1), _SHAPE, 1)
         live.total = first[1].items_count
-        self._keep(first[0], rids, refs, live, names)
+        self._keep(first[0], rids, refs, live, names, named)
         missing_rids = sorted(rids - live.objects.keys())
         # a reference may sit on a later page; a create may need a search
         lookups = len(missing_rids) + len(refs) + len(sources)
@@ -282,7 +332,7 @@ class AssetKind(Kind):
             return reader.pages(
                 page_call,
                 _SHAPE,
-                lambda items: self._keep(items, rids, refs, live, names),
+                lambda items: self._keep(items, rids, refs, live, names, named),
                 first=first,
                 concurrent=True,
             )
@@ -293,7 +343,7 @@ class AssetKind(Kind):
             lambda rid: reader.every(lambda n: ep.asset_list(rid=rid, page=n), _SHAPE),
             missing_rids,
         ):
-            self._keep(items, rids, set(), live)
+            self._keep(items, rids, set(), live, named=named)
         ordered = sorted(refs)
         found = reader.map(
             lambda ref: reader.every(lambda n: ep.asset_list(reference_id=ref, page=n), _SHAPE),
@@ -301,7 +351,7 @@ class AssetKind(Kind):
         )
         for ref, items in zip(ordered, found, strict=True):
             live.by_reference[ref] = []
-            self._keep(items, set(), {ref}, live)
+            self._keep(items, set(), {ref}, live, named=named)
         # Only the entries to be created need their orphans: search for those names.
         pending = sorted({n for r, n in sources.items() if not live.by_reference.get(r)})
         live.orphans = {}
@@ -316,13 +366,15 @@ class AssetKind(Kind):
     def _keep(
         self,
         items: Iterable[Item],
-        rids: set[str],
-        refs: set[str],
+        rids: Set[str],
+        refs: Set[str],
         live: AssetLive,
         names: frozenset[str] = frozenset(),
+        named: _Named = ({}, {}),
     ) -> None:
         """Keep only the assets the manifests name (and the orphans of the sources' file
         names), so memory follows the managed set."""
+        by_rid, by_ref = named
         for item in items:
             rid = str(item.get(RID, ""))
             ref = str(item.get(REFERENCE_ID) or "")
@@ -338,7 +390,60 @@ class AssetKind(Kind):
                 if rid not in orphans:
                     orphans.append(rid)
             if wanted:
-                live.objects[rid] = self.parse(item)
+                spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
+                if spec is not None and other is None:
+                    live.objects[spec.ident] = self.parse(item, spec)
+                elif other is not None and spec is None:
+                    live.objects[rid] = self.parse(item, other)
+                else:  # named twice (the diff says so): all of it, as it is
+                    live.objects[rid] = self.parse(item)
+
+    def parse(
+        self, item: Mapping[str, object], like: AssetSpec | None = None
+    ) -> Mapping[str, object]:
+        """An API item as a live asset: every field, or with `like` (the entry that names
+        it) only what a plan of that entry needs: the fields it writes, its identity, and
+        for a delete the caption it shows. Values equal to the entry's are its very
+        objects, so an unchanged asset holds no second copy of its text (a plan of a
+        million assets holds a million of each); when every field the entry writes is as
+        it is live, the live asset is the entry's own values (its rid is its key in
+        `AssetLive.objects`)."""
+        get, plain_text = item.get, text
+        if like is None:
+            readers, names, mine = self._readers, self._live_layout, None
+        else:
+            readers, names = self._readers_for(like)
+            mine = like.fields
+        values = []
+        same = mine is not None and not like.absent  # type: ignore[union-attr]
+        for name, wire, parse in readers:
+            value = get(wire)
+            if parse is plain_text:  # most fields: inlined, this runs for every kept item
+                value = "" if value is None else value if value.__class__ is str else str(value)
+            else:
+                value = parse(value)
+            if mine is not None:
+                wanted = like.ident if name == like.by else mine.get(name, _NOTHING)  # type: ignore[union-attr]
+                if wanted == value:
+                    value = wanted
+                elif name != RID:
+                    same = False
+            values.append(value)
+        if same:
+            return mine  # type: ignore[return-value]
+        return Values(names, values)
+
+    def _readers_for(self, like: AssetSpec) -> tuple[tuple, dict[str, int]]:
+        """The readers (and the layout) of what a plan of this entry reads of its asset."""
+        key = (like.by, like.absent, tuple(like.fields))
+        found = self._trimmed.get(key)
+        if found is None:
+            kept = {RID, like.by, *like.fields}
+            if like.absent:
+                kept.add("caption")  # what its delete shows
+            readers = tuple(r for r in self._readers if r[0] in kept)
+            found = self._trimmed[key] = (readers, layout(r[0] for r in readers))
+        return found
 
     def live_from_json(self, data: Mapping[str, Any]) -> AssetLive:
         """The whole account: every asset, every orphan, the tags of all assets."""
@@ -364,13 +469,20 @@ class AssetKind(Kind):
         self, specs: Sequence[AssetSpec], live: AssetLive, prune: bool, options: PlanOptions
     ) -> tuple[KindDiff, list[Problem]]:
         out, problems = KindDiff(), []
-        claimed: dict[str, Location] = {}  # rid -> the entry that manages it
+        claimed: dict[str, AssetSpec] = {}  # rid -> the entry that manages it
+        # Two entries can manage one asset only when one names it by reference_id (the
+        # load refuses a rid named twice): without those, a million rids need no index.
+        by_reference = any(s.by == REFERENCE_ID for s in specs)
         # reference_ids that entries by rid set: a create of one would make a duplicate
-        given = {
-            str(s.fields[REFERENCE_ID]): s.location
-            for s in specs
-            if s.by == RID and REFERENCE_ID in s.fields
-        }
+        given = (
+            {
+                str(s.fields[REFERENCE_ID]): s
+                for s in specs
+                if s.by == RID and REFERENCE_ID in s.fields
+            }
+            if any(s.source for s in specs)
+            else {}
+        )
         for spec in specs:
             if self._missing(spec, live):
                 if spec.source and not spec.absent:  # else: absent already, no change
@@ -383,12 +495,13 @@ class AssetKind(Kind):
                 problems.append(
                     Problem(
                         spec.location,
-                        f"{spec.address} is asset {rid}, which the entry at {claimed[rid]} "
-                        "already manages",
+                        f"{spec.address} is asset {rid}, which the entry at "
+                        f"{claimed[rid].location} already manages",
                     )
                 )
                 continue
-            claimed[rid] = spec.location
+            if by_reference:
+                claimed[rid] = spec
             current = live.objects[rid]
             change = (
                 self._delete(spec, rid, current)
@@ -451,7 +564,7 @@ class AssetKind(Kind):
         self,
         spec: AssetSpec,
         live: AssetLive,
-        given: Mapping[str, Location],
+        given: Mapping[str, AssetSpec],
         out: KindDiff,
         problems: list[Problem],
     ) -> Change:
@@ -463,7 +576,8 @@ class AssetKind(Kind):
                 Problem(
                     spec.location,
                     f"reference_id {spec.ident!r} is to be created here, but the entry at "
-                    f"{given[spec.ident]} gives it to another asset: two assets would have it",
+                    f"{given[spec.ident].location} gives it to another asset: two assets "
+                    "would have it",
                 )
             )
         orphans = sorted(live.orphans.get(filename_of(source), ()))
@@ -591,6 +705,8 @@ class AssetKind(Kind):
 
 # Written in this order; thumb_attached_rid only when set (see _entry).
 _TEXT = tuple(f.name for f in FIELDS if f.parse is text and f.name != THUMB_ATTACHED_RID)
+# Fields that hold one line (the schema's `line`): no control character at all.
+_ONE_LINE = (REFERENCE_ID, "related_link_url", THUMB_ATTACHED_RID)
 
 
 def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None, str]:
@@ -600,9 +716,13 @@ def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None
     tags = sorted(asset.get(TAGS) or ())  # type: ignore[call-overload]
     if not rid:
         return None, "an asset without a rid"
-    texts = [asset.get(name) for name in (*_TEXT, THUMB_ATTACHED_RID)]
-    if not all(writable(v) for v in [rid, *tags, *texts] if isinstance(v, str)):
-        return None, f"asset {rid!a}: holds text that is not valid Unicode"
+    lines_ = [rid, *tags, *(asset.get(name) for name in _ONE_LINE)]
+    texts = [asset.get(name) for name in _TEXT if name not in _ONE_LINE]
+    if not (
+        all(writable(v, one_line=True) for v in lines_ if isinstance(v, str))
+        and all(writable(v) for v in texts if isinstance(v, str))
+    ):
+        return None, f"asset {rid!a}: {UNWRITABLE}"
     identity, value = RID, rid
     if by_reference and asset.get(REFERENCE_ID):
         identity, value = REFERENCE_ID, str(asset[REFERENCE_ID])

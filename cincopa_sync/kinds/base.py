@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import Call
 from cincopa_sync.errors import Location, Problem
+from cincopa_sync.kinds import specjson
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
 
 if TYPE_CHECKING:
@@ -126,7 +127,9 @@ class KindDiff:
     changes: list[Change] = field(default_factory=list)
     unmanaged: int = 0  # live objects no manifest names, left alone
     live_count: int | None = None  # live objects, when prune may delete some
-    notes: list[str] = field(default_factory=list)
+    # A note is its text, or (text, the addresses it is about) when it concerns only some
+    # changes (a --target that leaves them all out drops it).
+    notes: list[str | tuple[str, list[str]]] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
 
@@ -223,6 +226,11 @@ class Kind:
     # is never deleted before its replacement exists.
     deletes_need_creates: ClassVar[bool] = False
     export_per_file: ClassVar[int | None] = None  # entries per file; None: one file
+    spec_class: ClassVar[type]  # the dataclass of its manifest entries (see spec_to_json)
+    # Manifest keys holding a secret that is only ever sent, never compared (a webhook's
+    # security key): its variable may be unset for validate and plan (a warning), and
+    # apply stops before any write only if it must send it.
+    send_only: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         # (name, response field, parse) per field, built once: parse runs for every
@@ -242,11 +250,27 @@ class Kind:
         """The spec of a schema-checked entry, or None after reporting its problems."""
         raise NotImplementedError
 
+    def spec_to_json(self, spec: Any, secret: Callable[[str], object]) -> dict[str, Any]:
+        """A spec as the desired state a saved plan records (`apply --plan` plans again
+        from it); each secret of the spec as `secret(value)` gives it, never the value.
+        The default writes every field of the spec's dataclass (see kinds/specjson.py)."""
+        return specjson.to_json(self, spec, secret)
+
+    def spec_from_json(self, data: object, reveal: Callable[[str], str]) -> Any:
+        """The spec that `spec_to_json` wrote, the secrets' values from `reveal`;
+        ValueError for anything it would not have written."""
+        return specjson.from_json(self, self.spec_class, data, reveal)
+
+    def check_parts(self, entry: EntryContext) -> None:
+        """Checks of an entry the schema rejected that still apply to the keys it got
+        right (their types checked here), so every problem is reported at once."""
+
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         """The keys of a manifest entry (as parsed, maybe not valid) whose values are
         secrets: they, and the variables they are written with, are masked in every
         message from the moment the file is read."""
         return ()
+
     # -- layers (overlays): one object written by several layers ----------------------
 
     def identity(self, spec: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS
-from cincopa_sync.errors import Location, Problem
+from cincopa_sync.api.paging import READ_ATTEMPTS
+from cincopa_sync.errors import Location, Problem, UnstableRead
 from cincopa_sync.kinds.base import (
     ExportSink,
     Field,
@@ -19,12 +21,15 @@ from cincopa_sync.kinds.base import (
     LiveObject,
     PlanOptions,
 )
-from cincopa_sync.manifest.yamlwrite import comment, literal, quoted, writable
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE, comment, literal, quoted, writable
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
+from cincopa_sync.shown import escape_controls
 
 if TYPE_CHECKING:
     from cincopa_sync.api.paging import Reader
     from cincopa_sync.manifest.semantic import EntryContext
+
+log = logging.getLogger("cincopa_sync.api")
 
 SUBDOMAIN = ep.PORTAL_SUBDOMAIN
 SETTINGS = ep.PORTAL_SETTINGS
@@ -85,6 +90,7 @@ class PortalLive:
 class PortalKind(Kind):
     name = "portal"
     plural = "portals"
+    spec_class = PortalSpec
     key = SUBDOMAIN
     fields = FIELDS
     read_also = (Field(SUBDOMAIN), Field(STATUS))
@@ -164,6 +170,12 @@ class PortalKind(Kind):
                 hint = f": use the portal's own {key} key" if own else ""
                 entry.error(entry.key_of(settings, key), f"settings.{key} is not allowed{hint}")
                 ok = False
+            elif not writable(key, one_line=True):  # the schema's rule for one-line text
+                where = entry.key_of(settings, key)
+                entry.error(
+                    where, f"settings key '{escape_controls(key)}' holds a control character"
+                )
+                ok = False
             elif value.__class__ is str:
                 values[key] = value  # type: ignore[assignment]
             elif value is True or value is False:
@@ -175,13 +187,31 @@ class PortalKind(Kind):
     # -- live -------------------------------------------------------------------------
 
     def read(self, reader: Reader, specs: Sequence[PortalSpec], prune: bool) -> PortalLive:
-        live = PortalLive(self.reread(reader, ()))
-        # Names a plan would create or rename to must be free, which only portal.check can
-        # tell (another account may own one).
-        names = sorted(s.subdomain for s in specs if s.subdomain not in live.objects)
-        answers = reader.map(lambda name: reader.client.call(ep.portal_check(name)), names)
-        live.checks = dict(zip(names, answers, strict=True))
-        return live
+        """The listing, and portal.check for the names a plan would create or rename to:
+        only portal.check can tell that another account owns one. It says "taken" for this
+        account's own portals too, so a name it calls taken is looked for in a listing read
+        after the check: a portal this account created or renamed in between is read again
+        with the account, never reported as someone else's."""
+        listing = self.reread(reader, ())
+        for _ in range(READ_ATTEMPTS):
+            live = PortalLive(listing)
+            names = sorted({s.subdomain for s in specs if s.subdomain not in listing})
+            answers = reader.map(lambda name: reader.client.call(ep.portal_check(name)), names)
+            live.checks = dict(zip(names, answers, strict=True))
+            taken = [n for n, a in live.checks.items() if a.get(ep.PORTAL_CHECK_AVAILABLE) is False]
+            if not taken:
+                return live
+            listing = self.reread(reader, ())
+            appeared = [name for name in taken if name in listing]
+            if not appeared:
+                return live  # taken, and not by this account
+            log.info("portal.list: %s appeared since it was read; reading again", appeared[0])
+        raise UnstableRead(
+            ep.PORTAL_LIST,
+            f"portal {appeared[0]!r} appeared while the account was read (this account created "
+            f"or renamed it between portal.list and portal.check), {READ_ATTEMPTS} time(s) in "
+            "a row; nothing was planned from it. Run again when the account has settled",
+        )
 
     def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
         return self.whole_listing(reader)
@@ -349,9 +379,15 @@ def _entry(portal: LiveObject) -> tuple[str | None, str]:
     settings: dict[str, str] = dict(portal.get(SETTINGS) or {})  # type: ignore[call-overload]
     if not _DNS_LABEL.match(subdomain):
         return None, f"portal {subdomain!r}: the subdomain is not a DNS label a manifest accepts"
-    texts = [portal.get("name"), *settings, *settings.values()]
-    if not all(writable(v) for v in texts if isinstance(v, str)):
-        return None, f"portal {subdomain}: holds text that is not valid Unicode"
+    texts = [portal.get("name"), *settings.values()]
+    if not (
+        all(writable(v) for v in texts if isinstance(v, str))
+        and all(writable(k, one_line=True) for k in settings)
+    ):
+        return (
+            None,
+            f"portal {subdomain}: {UNWRITABLE}",
+        )
     reserved = sorted(set(settings) & RESERVED_PORTAL_PARAMS)
     if reserved:
         return None, f"portal {subdomain}: settings {reserved} are not allowed in a manifest"

@@ -22,9 +22,17 @@ from cincopa_sync.kinds.base import (
     flag,
     text,
 )
-from cincopa_sync.manifest.yamlwrite import comment, flow_list, literal, quoted, reference, writable
+from cincopa_sync.manifest.yamlwrite import (
+    UNWRITABLE,
+    comment,
+    flow_list,
+    literal,
+    quoted,
+    reference,
+    writable,
+)
 from cincopa_sync.plan import Change, FieldChange, Observed, plain
-from cincopa_sync.shown import NONE, SENSITIVE, SET
+from cincopa_sync.shown import NONE, SENSITIVE, SET, unresolved_names
 
 if TYPE_CHECKING:
     from cincopa_sync.api.paging import Reader
@@ -97,8 +105,11 @@ class WebhookSpec:
     security_key: str | None = field(repr=False)  # None: the manifest manages no key
     location: Location
     # (field, the value as written, e.g. "${CINCOPA_HOOK_KEY}") for each secret field;
-    # "" when the secret is written out in the manifest itself.
-    secret_templates: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    # "" when the secret is written out in the manifest itself. Not in a saved plan, which
+    # keeps its own references.
+    secret_templates: tuple[tuple[str, str], ...] = field(
+        default=(), repr=False, compare=False, metadata={"saved": False}
+    )
 
     @property
     def url_is_secret(self) -> bool:
@@ -110,8 +121,11 @@ class WebhookSpec:
         return webhook_address(self.url, secret=self.url_is_secret)
 
     def secrets(self) -> tuple[tuple[str, str], ...]:
-        values = {SECURITY_KEY: self.security_key, URL: self.url}
-        return tuple((values[name], t) for name, t in self.secret_templates if values[name])
+        written = dict(self.secret_templates)
+        found = [(SECURITY_KEY, self.security_key)] + (
+            [(URL, self.url)] if self.url_is_secret else []
+        )
+        return tuple((value, written.get(name, "")) for name, value in found if value)
 
 
 @dataclass
@@ -122,6 +136,7 @@ class WebhookLive:
 class WebhookKind(Kind):
     name = "webhook"
     plural = "webhooks"
+    spec_class = WebhookSpec
     key = URL
     fields = FIELDS
     read_also = (Field(URL, wire=ep.HOOK_URL),)
@@ -129,6 +144,7 @@ class WebhookKind(Kind):
     prunable = True
     identity_fields = (URL,)
     deletes_need_creates = True
+    send_only = (SECURITY_KEY,)
 
     # -- manifest ---------------------------------------------------------------------
 
@@ -138,12 +154,8 @@ class WebhookKind(Kind):
         kind = values.get(TYPE, DEFAULT_WEBHOOK_TYPE)
         secret = kind == SLACK
         shown = mask_url(url) if secret else url
-        ok = True
+        ok = True  # the schema checked that the URL is https:// with a host
         here = entry.at(URL)
-        parts = urlsplit(url)
-        if parts.scheme.lower() != "https" or not parts.netloc:
-            entry.error(here, f"webhook url must be an https:// URL, got {shown!r}")
-            ok = False
         first = entry.claim("webhook url", url, here, secret)
         if first is not None:
             where, first_secret = first
@@ -152,26 +164,8 @@ class WebhookKind(Kind):
             entry.error(here, f"webhook url {shown} is declared twice: here and at {where}")
             ok = False
         key = values.get(SECURITY_KEY)
-        if secret and key is not None:
-            entry.error(
-                entry.key_at(SECURITY_KEY), "security_key is not used by slack webhooks: remove it"
-            )
-            ok = False
-        events = values[EVENTS]
-        for index, event in enumerate(events):
-            if event in KNOWN_EVENTS or event in EVENT_WILDCARDS:
-                continue
-            where = entry.item_at(events, index)
-            if event.strip() == "" or "," in event:
-                problem = "is empty" if not event.strip() else "contains a comma"
-                entry.error(where, f"event {event!r} {problem}: write one event name per item")
-                ok = False
-                continue
-            message = f"unknown webhook event {event!r}"
-            close = difflib.get_close_matches(event, sorted(KNOWN_EVENTS | EVENT_WILDCARDS), 1)
-            if close:
-                message += f" (did you mean '{close[0]}'?)"
-            entry.warn(where, message)
+        ok = self._check_secrets(entry) and ok
+        ok = self._check_events(entry, values[EVENTS]) and ok
         if not ok:
             return None
         # Where each secret came from, as written: `${NAME}` templates let a saved plan
@@ -181,10 +175,12 @@ class WebhookKind(Kind):
             sources.append((SECURITY_KEY, entry.template(SECURITY_KEY)))
         if secret:
             sources.append((URL, entry.template(URL)))
-        return WebhookSpec(url, kind, frozenset(events), key, entry.location, tuple(sources))
+        events = frozenset(values[EVENTS])
+        return WebhookSpec(url, kind, events, key, entry.location, tuple(sources))
 
     def secret_keys(self, entry: Mapping[str, object]) -> tuple[str, ...]:
         return (SECURITY_KEY, URL) if entry.get(TYPE) == SLACK else (SECURITY_KEY,)
+
     # -- layers -----------------------------------------------------------------------
 
     def identity(self, spec: WebhookSpec) -> str:
@@ -218,6 +214,64 @@ class WebhookKind(Kind):
             if spec.type == SLACK and spec.security_key is not None
         ]
 
+    def check_parts(self, entry: EntryContext) -> None:
+        """The checks of an entry the schema rejected that still apply to the keys it got
+        right: the secrets written out, the events (every problem at once)."""
+        values = entry.entry
+        events = values.get(EVENTS)
+        if isinstance(events, list) and all(isinstance(e, str) for e in events):
+            self._check_events(entry, events)
+        typed = isinstance(values.get(URL), str) and values.get(TYPE) in (*WEBHOOK_TYPES, None)
+        if typed and isinstance(values.get(SECURITY_KEY, ""), str):
+            self._check_secrets(entry)
+
+    def _check_secrets(self, entry: EntryContext) -> bool:
+        """A key or Slack URL written out in the file is an error (it would be committed);
+        a key on a Slack hook has no use. A value interpolation could not expand was
+        reported already."""
+        values = entry.entry
+        url, key = values[URL], values.get(SECURITY_KEY)
+        slack = values.get(TYPE, DEFAULT_WEBHOOK_TYPE) == SLACK
+        ok = True
+        if slack and key is not None:
+            entry.error(
+                entry.key_at(SECURITY_KEY), "security_key is not used by slack webhooks: remove it"
+            )
+            ok = False
+        elif (
+            key  # "" is the schema's to report
+            and not entry.unexpanded(SECURITY_KEY)
+            and not entry.from_environment(SECURITY_KEY)
+        ):
+            entry.error(entry.at(SECURITY_KEY), _written_out(SECURITY_KEY, key, "CINCOPA_HOOK_KEY"))
+            ok = False
+        if slack and not entry.unexpanded(URL) and not entry.from_environment(URL):
+            entry.error(
+                entry.at(URL), _written_out("a Slack webhook's url", url, "SLACK_WEBHOOK_URL")
+            )
+            ok = False
+        return ok
+
+    def _check_events(self, entry: EntryContext, events: list[str]) -> bool:
+        """Unknown events are warnings (with a "did you mean"); empty ones or ones with a
+        comma are errors."""
+        ok = True
+        for index, event in enumerate(events):
+            if event in KNOWN_EVENTS or event in EVENT_WILDCARDS:
+                continue
+            where = entry.item_at(events, index)
+            if event.strip() == "" or "," in event:
+                problem = "is empty" if not event.strip() else "contains a comma"
+                entry.error(where, f"event {event!r} {problem}: write one event name per item")
+                ok = False
+                continue
+            message = f"unknown webhook event {event!r}"
+            close = difflib.get_close_matches(event, sorted(KNOWN_EVENTS | EVENT_WILDCARDS), 1)
+            if close:
+                message += f" (did you mean '{close[0]}'?)"
+            entry.warn(where, message)
+        return ok
+
     # -- live -------------------------------------------------------------------------
 
     def read(self, reader: Reader, specs: Sequence[WebhookSpec], prune: bool) -> WebhookLive:
@@ -243,10 +297,15 @@ class WebhookKind(Kind):
             change = self._create(spec) if current is None else self._update(spec, current, options)
             if change is not None:
                 out.changes.append(change)
-        if out.changes and any(s.security_key for s in specs):  # said when it matters
+        keyed = [c.address for c in out.changes if _sends_key(c)]
+        if keyed:  # said when it matters: the plan writes a hook with its key
             out.notes.append(
-                "security keys cannot be read back: a key is written when a hook has none, "
-                "whenever its hook is written anyway, and for every hook with --resend-secrets"
+                (
+                    "security keys cannot be read back: a key is written when a hook has "
+                    "none, whenever its hook is written anyway, and for every hook with "
+                    "--resend-secrets",
+                    keyed,
+                )
             )
         self.prune(out, live.objects, {s.url for s in specs}, prune)
         return out, []
@@ -263,6 +322,16 @@ class WebhookKind(Kind):
             observed=(Observed(self.name, key, ()),),
         )
 
+    def _key_notes(self, spec: WebhookSpec, call: ep.Call) -> tuple[str, ...]:
+        """Say so when the key this change sends comes from variables that are not set."""
+        names = unresolved_names(v for _, v in call.params)
+        if not names:
+            return ()
+        return (
+            f"{', '.join(names)} is not set: apply needs it to send this hook's key "
+            "(and stops before any write without it)",
+        )
+
     def _call(self, spec: WebhookSpec) -> ep.Call:
         return ep.webhook_set(spec.url, spec.events, spec.security_key, slack=spec.type == SLACK)
 
@@ -276,13 +345,15 @@ class WebhookKind(Kind):
         ]
         if spec.security_key:
             fields.append(FieldChange(SECURITY_KEY, None, SENSITIVE, sensitive=True))
+        call = self._call(spec)
         return Change(
             spec.address,
             self.name,
             "create",
             tuple(fields),
-            (self._call(spec),),
+            (call,),
             spec.location,
+            self._key_notes(spec, call),
             creates=True,
             observed=(Observed(self.name, spec.url, None),),
         )
@@ -302,14 +373,15 @@ class WebhookKind(Kind):
                 notes.append("the key cannot be compared; it is sent with the hook")
         if not diffs:
             return None
+        call = self._call(spec)
         return Change(
             spec.address,
             self.name,
             "update",
             tuple(diffs),
-            (self._call(spec),),
+            (call,),
             spec.location,
-            tuple(notes),
+            (*notes, *self._key_notes(spec, call)),
             observed=(Observed(self.name, spec.url, self.seen([TYPE, EVENTS, HAS_KEY], current)),),
         )
 
@@ -328,21 +400,43 @@ class WebhookKind(Kind):
         return _entry(obj, sink.variables)
 
 
+def _written_out(what: str, value: str, example: str) -> str:
+    """A secret written out in a manifest: it would be committed, and no saved plan could
+    carry it."""
+    message = (
+        f"{what} is written out in the manifest, which is committed with it: take it from "
+        f"the environment, e.g. ${{{example}}}"
+    )
+    bare = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", value)
+    if bare:
+        message += f" (did you mean '${{{bare.group(1)}}}'?)"
+    return message
+
+
+def _sends_key(change: Change) -> bool:
+    return any(call.param(ep.HOOK_SECURITY_KEY) is not None for call in change.calls)
+
+
 def _entry(hook: LiveObject, variables: list[tuple[str, str]]) -> tuple[str | None, str]:
     url, kind = str(hook[URL]), str(hook.get(TYPE) or HTTP)
     events = sorted(hook.get(EVENTS) or ())  # type: ignore[call-overload]
     slack = kind == SLACK
     # For messages and comments: masked when secret, line breaks escaped.
     shown = comment(mask_url(url) if slack else url)[2:]
-    parts = urlsplit(url) if writable(url) else None
-    if parts is None or parts.scheme.lower() != "https" or not parts.netloc:
+    if not writable(url, one_line=True):
+        return None, f"webhook {shown}: {UNWRITABLE}"
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "https" or not parts.netloc:
         return None, f"webhook {shown}: a manifest takes only https:// URLs"
     if kind not in WEBHOOK_TYPES:
         return None, f"webhook {shown}: type {kind!r} is not one a manifest knows"
     if not events:
         return None, f"webhook {shown}: it has no events (a manifest needs at least one)"
-    if not all(writable(e) for e in events):
-        return None, f"webhook {shown}: holds text that is not valid Unicode"
+    if not all(writable(e, one_line=True) for e in events):
+        return (
+            None,
+            f"webhook {shown}: {UNWRITABLE}",
+        )
     events_text = f"    events: {flow_list(events)}"
     if slack:
         name = f"SLACK_WEBHOOK_URL_{sum(v.startswith('SLACK_') for v, _ in variables) + 1}"

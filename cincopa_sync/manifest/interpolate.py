@@ -3,22 +3,31 @@
 Runs after parsing and before schema validation. The parser already listed every string
 value that holds a `$` (`Document.dollars`), so nothing else is visited. Keys are never
 interpolated. A result is always a string.
+
+A secret that is only ever sent (a webhook's security key: it cannot be read back, so it
+is never compared) may come from variables that are not set: that is a warning, and the
+value becomes an `Unresolved` placeholder that plans show but no call may send.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from cincopa_sync.errors import Problem
 from cincopa_sync.manifest.yamlload import Document
+from cincopa_sync.shown import Unresolved
 
 # `$${` (a literal), `${...}` (a reference) or a `${` that is never closed.
 _TOKEN = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
 # A manifest may not read these: whatever it reads may end up in a plan, a pull-request
 # comment or a public field.
-FORBIDDEN = frozenset({"CINCOPA_API_TOKEN"})
+FORBIDDEN = frozenset({"CINCOPA_API_TOKEN", "CINCOPA_SYNC_PLAN_KEY"})  # the token, the plan key
 _BODY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?\Z", re.DOTALL)
+# `$NAME` without braces is not a reference (it stays as written): warn when it looks like
+# an environment variable's name.
+_BARE = re.compile(r"(?<!\$)\$([A-Z_][A-Z0-9_]+)")
+_MISSING = "missing environment variable "
 
 
 def expand(value: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
@@ -52,7 +61,7 @@ def expand(value: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
         if default is not None and not found:
             return default
         if found is None:
-            message = f"missing environment variable {name}"
+            message = _MISSING + name
             if message not in errors:
                 errors.append(message)
             return token
@@ -61,8 +70,14 @@ def expand(value: str, env: Mapping[str, str]) -> tuple[str, list[str]]:
     return _TOKEN.sub(replace, value), errors
 
 
-def interpolate(doc: Document, env: Mapping[str, str]) -> list[tuple[object, object]]:
-    """Expand every reference in the document in place; problems go to `doc.problems`.
+def interpolate(
+    doc: Document, env: Mapping[str, str], send_only: Collection[tuple[int, str]] = ()
+) -> list[tuple[object, object]]:
+    """Expand every reference in the document in place; problems go to `doc.problems`,
+    warnings to `doc.warnings`.
+
+    `send_only` holds (id of a mapping, key) of the secrets that are only ever sent: a
+    variable missing there is a warning and the value an `Unresolved`.
 
     Returns (container, key or index) of each value that could not be expanded (its text
     is left as written), so later checks can skip the entries they belong to.
@@ -70,17 +85,52 @@ def interpolate(doc: Document, env: Mapping[str, str]) -> list[tuple[object, obj
     broken: list[tuple[object, object]] = []
     for container, key, spot in doc.dollars:
         value = container[key]  # type: ignore[index]
+        bare = _BARE.search(value)
+        # A secret that is nothing but `$NAME` is an error of its own, which says so.
+        said = (id(container), key) in send_only and _BARE.fullmatch(value)
+        if bare and not said:
+            name = bare.group(1)
+            doc.warnings.append(
+                Problem(
+                    doc.location(spot),
+                    f"'${name}' is not a variable reference and is kept as written "
+                    f"(did you mean '${{{name}}}'?)",
+                    "warning",
+                )
+            )
         if "${" not in value:
             continue
         expanded, errors = expand(value, env)
-        if errors:
+        missing = [e.removeprefix(_MISSING) for e in errors if e.startswith(_MISSING)]
+        if errors and len(missing) == len(errors) and (id(container), key) in send_only:
+            for name in missing:
+                doc.warnings.append(
+                    Problem(
+                        doc.location(spot),
+                        f"{_MISSING}{name} (for {key}: a plan does without it, as it "
+                        "cannot be compared; apply needs it to write this entry)",
+                        "warning",
+                    )
+                )
+            container[key] = Unresolved(value, missing)  # type: ignore[index]
+            doc.templates[spot] = value
+        elif errors:
             location = doc.location(spot)
             doc.problems.extend(Problem(location, message) for message in errors)
             broken.append((container, key))
+            doc.broken.add(spot)
         else:
             container[key] = expanded  # type: ignore[index]
             doc.templates[spot] = value
     return broken
+
+
+def references(template: str) -> list[str]:
+    """The variable names a value as written refers to (none: the value is written out)."""
+    try:
+        return [name for kind, name in template_parts(template) if kind == "env"]
+    except ValueError:
+        return []
 
 
 def template_parts(raw: str) -> list[tuple[str, str]]:

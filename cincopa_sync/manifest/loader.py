@@ -1,11 +1,17 @@
 """Manifest paths in, one desired state out, or every problem of every file at once.
 
-Stages per file: find, read (size cap before reading), decode, parse (strict YAML),
-interpolate, validate against the schema. A file with YAML problems is not checked
-further (its tree cannot be trusted); an entry with an interpolation or schema problem is
-left out of the semantic checks, so one mistake is reported once, not again as a
-follow-up. Then the semantic checks and the model, across all files. With overlays,
-each layer is loaded so on its own, then the layers merge in order (layers.py).
+Stages per file: find, read (size cap before reading), decode, parse (strict YAML, or
+strict JSON for `*.json`), interpolate, validate against the schema. A file with parse
+problems is not checked further (its tree cannot be trusted); an entry with an
+interpolation or schema problem is left out of the semantic checks, so one mistake is
+reported once, not again as a follow-up. Then the semantic checks and the model, across
+all files. With overlays, each layer is loaded so on its own, then the layers merge in
+order (layers.py).
+
+JSON files are first read the fast way (`jsonload.parse_json_fast`: positions only down to
+each entry's start). Those positions are all a model holds, so the result stands when the
+load reports nothing at all; any problem or warning and the whole load runs again with
+every position, so that each message names its exact place.
 """
 
 from __future__ import annotations
@@ -20,15 +26,17 @@ from collections.abc import Callable, Mapping, Sequence
 from cincopa_sync.errors import InvalidInput, Location, Problem
 from cincopa_sync.files import LocalFileError, read_bounded
 from cincopa_sync.kinds import kinds
-from cincopa_sync.manifest import yamlload
+from cincopa_sync.manifest import jsonload, yamlload
 from cincopa_sync.manifest.interpolate import interpolate, template_names
 from cincopa_sync.manifest.layers import merge_layers, secrets_from_variables
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.manifest.schema import validate
 from cincopa_sync.manifest.semantic import Builder, Skip
 from cincopa_sync.manifest.yamlload import Document, PosDict, PosList, decode, parse_yaml
+from cincopa_sync.shown import Unresolved
 
-MANIFEST_SUFFIXES = (".yaml", ".yml")
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+JSON_SUFFIX = ".json"
 
 
 class ManifestFile:
@@ -62,11 +70,20 @@ def load_manifests(
     # rescan the growing tree again and again (about half the CPU of a large load).
     collecting = gc.isenabled()
     gc.disable()
+    layers = [paths, *overlays]
+    secret = on_secret or (lambda _v: None)
     try:
-        return _load([paths, *overlays], env, variables or {}, on_secret or (lambda _v: None))
+        try:
+            return _load(layers, env, variables or {}, secret, fast=True)
+        except _Inexact:
+            return _load(layers, env, variables or {}, secret, fast=False)
     finally:
         if collecting:
             gc.enable()
+
+
+class _Inexact(Exception):
+    """A load that read files the fast way has something to report: load exactly."""
 
 
 def _load(
@@ -74,8 +91,13 @@ def _load(
     env: Mapping[str, str],
     variables: Mapping[str, str],
     on_secret: Callable[[str], None],
+    *,
+    fast: bool,
 ) -> DesiredState:
     problems: list[Problem] = []
+    warnings: list[Problem] = []  # the files' own: interpolation, the kinds' checks
+    skipped: list[Problem] = []  # files a directory holds that are not manifests
+    inexact = False
     lookup: Mapping[str, str] = ChainMap(dict(variables), env) if variables else env  # type: ignore[arg-type]
     layered = len(layers) > 1
     builders: list[Builder] = []
@@ -83,10 +105,13 @@ def _load(
     digests: list[tuple[int, str, str]] = []
     layer_of: dict[str, int] = {}  # real path -> the layer that read it
     for number, paths in enumerate(layers):
-        files = _only_once(find_files(paths, problems), number, layer_of, problems)
+        files = _only_once(find_files(paths, problems, skipped), number, layer_of, problems)
         builder = Builder(record_keys=layered)
         for file in files:
-            file_digest = _load_file(file, lookup, env, builder, problems, on_secret)
+            file_digest, exact = _load_file(
+                file, lookup, env, builder, problems, warnings, on_secret, fast=fast
+            )
+            inexact = inexact or not exact
             if file_digest is not None:
                 digests.append((number, file.relative, file_digest))
         builder.finish()
@@ -99,8 +124,12 @@ def _load(
     problems.extend(collected.problems)
     if variables:
         problems += secrets_from_variables(builders, variables)
+    warnings += collected.warnings
+    if inexact and (problems or warnings):  # a skipped file is named without a position
+        raise _Inexact
+    warnings = skipped + warnings
     if problems:
-        raise InvalidInput(problems + collected.warnings)
+        raise InvalidInput(problems + warnings)
     digest = hashlib.sha256()
     for number, relative, file_digest in sorted(digests):
         layer = f"layer {number}\0" if number else ""  # one layer: as without layers
@@ -112,7 +141,7 @@ def _load(
         prune=collected.prune,
         files=tuple(f.display for f in every_file),
         digest=digest.hexdigest(),
-        warnings=tuple(sorted(collected.warnings, key=_warning_order)),
+        warnings=tuple(sorted(warnings, key=_warning_order)),
         layers=len(layers),
         origins=origins,
     )
@@ -124,33 +153,45 @@ def _load_file(
     env: Mapping[str, str],
     builder: Builder,
     problems: list[Problem],
+    warnings: list[Problem],
     on_secret: Callable[[str], None],
-) -> str | None:
+    *,
+    fast: bool,
+) -> tuple[str | None, bool]:
     """Read, parse, interpolate (names from `lookup`), validate and build one file; its
-    digest, or None when it could not be read. Every secret it holds goes to `on_secret`
-    before any problem can be reported (secrets come from `env` only)."""
+    digest (None when it could not be read) and whether its positions are exact. Every
+    secret it holds goes to `on_secret` before any problem can be reported (secrets come
+    from `env` only)."""
     data = _read(file, problems)
     if data is None:
-        return None
+        return None, True
     file_digest = hashlib.sha256(data).hexdigest()
     text, problem = decode(data, file.display)
     del data
     if problem is not None:
         problems.append(problem)
-        return file_digest
-    doc = parse_yaml(text, file.display)
+        return file_digest, True
+    doc = _parse(text, file, fast=fast)
     del text
     if doc.problems:
         problems.extend(doc.problems)
-        return file_digest
-    broken = interpolate(doc, lookup)
+        return file_digest, doc.exact
+    broken = interpolate(doc, lookup, _send_only(doc))
     for secret in _secrets_of(doc, env):
         on_secret(secret)
     skip = _entries_holding(doc, broken) if broken else set()
     skip |= validate(doc)
     problems.extend(doc.problems)
+    warnings.extend(doc.warnings)
     builder.document(doc, skip)  # then the tree goes: one file's tree alive at a time
-    return file_digest
+    return file_digest, doc.exact
+
+
+def _parse(text: str, file: ManifestFile, *, fast: bool) -> Document:
+    if not file.path.endswith(JSON_SUFFIX):
+        return parse_yaml(text, file.display)
+    doc = jsonload.parse_json_fast(text, file.display) if fast else None
+    return doc if doc is not None else jsonload.parse_json(text, file.display)
 
 
 def _only_once(
@@ -175,12 +216,32 @@ def _only_once(
     return kept
 
 
+def _send_only(doc: Document) -> set[tuple[int, str]]:
+    """(id of an entry, key) of each secret that is only ever sent (see Kind.send_only)."""
+    root = doc.root
+    found: set[tuple[int, str]] = set()
+    if not isinstance(root, PosDict):
+        return found
+    for kind in kinds():
+        entries = root.get(kind.plural) if kind.send_only else None
+        if isinstance(entries, PosList):
+            for entry in entries:
+                if isinstance(entry, PosDict):
+                    found.update((id(entry), key) for key in kind.send_only)
+    return found
+
+
 def _warning_order(problem: Problem) -> tuple:
     return (problem.location or Location("", 0, 0), problem.message)
 
 
-def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFile]:
-    """The manifest files named by `paths`, in order; a file reached twice counts once."""
+def find_files(
+    paths: Sequence[str], problems: list[Problem], warnings: list[Problem] | None = None
+) -> list[ManifestFile]:
+    """The manifest files named by `paths`, in order; a file reached twice counts once.
+    Each other file below a directory (hidden ones aside) is a warning: nothing is
+    skipped without a word."""
+    skipped: list[str] = []
     found: list[ManifestFile] = []
     seen: set[str] = set()
     if not paths:
@@ -196,9 +257,9 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
             problems.append(Problem(None, f"{given}: cannot read: {exc.strerror}"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            below = _walk(given, problems)
+            below = _walk(given, problems, skipped)
             if not below:
-                problems.append(Problem(None, f"{given}: no *.yaml or *.yml files in it"))
+                problems.append(Problem(None, f"{given}: no *.yaml, *.yml or *.json files in it"))
             candidates = [
                 ManifestFile(
                     rel if given in (".", "./") else os.path.join(given, rel),
@@ -214,15 +275,28 @@ def find_files(paths: Sequence[str], problems: list[Problem]) -> list[ManifestFi
             if real not in seen:
                 seen.add(real)
                 found.append(candidate)
+    if warnings is not None:
+        warnings += [_skipped(path) for path in skipped]
     return found
 
 
-def _walk(top: str, problems: list[Problem]) -> list[str]:
-    """Relative paths of the manifest files below `top`, sorted; symlinks followed once.
+def _skipped(path: str) -> Problem:
+    suffix = os.path.splitext(path)[1]
+    if suffix.lower() in MANIFEST_SUFFIXES:
+        why = f"not loaded: {suffix} is not {'/'.join(MANIFEST_SUFFIXES)} (lower case): rename it"
+    else:
+        why = "not loaded: only *.yaml, *.yml and *.json files in a directory are manifests"
+    return Problem(Location(path, 1, 1), why, "warning")
 
-    Hidden files and directories (a name starting with '.') are skipped: .git, editor
-    and CI folders are not manifests.
+
+def _walk(top: str, problems: list[Problem], skipped: list[str]) -> list[str]:
+    """Relative paths of the manifest files below `top`, sorted; symlinks followed once.
+    The other files go to `skipped` (as paths under `top`).
+
+    Hidden files and directories (a name starting with '.') are skipped silently: .git,
+    editor and CI folders (and an export's record) are not manifests.
     """
+    others: list[str] = []
     found: list[str] = []
     visited: set[tuple[int, int]] = set()
     pending = [""]
@@ -252,6 +326,9 @@ def _walk(top: str, problems: list[Problem]) -> list[str]:
                 pending.append(rel)
             elif entry.name.endswith(MANIFEST_SUFFIXES):
                 found.append(rel)
+            else:
+                others.append(rel)
+    skipped += [rel if top in (".", "./") else os.path.join(top, rel) for rel in sorted(others)]
     return sorted(found)
 
 
@@ -277,8 +354,8 @@ def _secrets_of(doc: Document, env: Mapping[str, str]) -> list[str]:
                 continue
             for key in kind.secret_keys(entry):
                 value = entry.get(key)
-                if not isinstance(value, str):
-                    continue
+                if not isinstance(value, str) or isinstance(value, Unresolved):
+                    continue  # an Unresolved is the text as written: no secret in it
                 written = doc.templates.get(entry.value_spot(key))
                 if written is not None or "${" not in value:  # not left unexpanded
                     found.append(value)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cincopa_sync.errors import Location, Problem
+from cincopa_sync.shown import Unresolved
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,4 +55,9 @@ class DesiredState:
 
     def secret_values(self) -> list[str]:
         """Every secret the manifests hold (to be masked in whatever is printed)."""
-        return [value for spec in self.all_specs() for value, _ in spec.secrets()]
+        return [
+            value
+            for spec in self.all_specs()
+            for value, _ in spec.secrets()
+            if not isinstance(value, Unresolved)  # not a secret: the text as written
+        ]

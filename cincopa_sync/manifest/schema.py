@@ -25,7 +25,7 @@ from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
 from cincopa_sync.resources import schema_path
 from cincopa_sync.schemacheck import Check, compile_check, resolve
-from cincopa_sync.shown import SENSITIVE
+from cincopa_sync.shown import SENSITIVE, escape_controls
 
 # The repository's schemas/ in a checkout, the packaged copy when installed.
 SCHEMA_PATH: Path = schema_path("manifest.schema.json")
@@ -116,6 +116,12 @@ _YAML11 = frozenset(("yes", "no", "on", "off", "y", "n"))
 def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Problem]:
     """Readable, located problems for one jsonschema error."""
     path = (*prefix, *error.absolute_path)
+    if (
+        doc.broken
+        and error.validator != "additionalProperties"
+        and spot_of(doc, path) in doc.broken
+    ):
+        return []  # a value interpolation could not expand: reported once, by it
     name = _name(path)
     secret = bool(error.schema.get("writeOnly")) if isinstance(error.schema, dict) else False
     kind = error.validator
@@ -125,9 +131,9 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         problems = []
         for extra in _extra_keys(value, error.schema):
             if path:
-                message = f"unknown key '{extra}' in {name}"
+                message = f"unknown key '{escape_controls(extra)}' in {name}"
             else:
-                message = f"unknown top-level key '{extra}'"
+                message = f"unknown top-level key '{escape_controls(extra)}'"
             close = _closest(extra, known)
             if close:
                 message += f" (did you mean '{close}'?)"
@@ -139,9 +145,20 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         expected = [expected] if isinstance(expected, str) else list(expected)
         wanted = _wanted(expected)
         message = f"{name} must be {wanted}, got {_shown(value, doc, path, secret)}"
-        if "string" in expected and (value is None or isinstance(value, (bool, int, float))):
+        template = doc.templates.get(spot_of(doc, path)) if isinstance(value, str) else None
+        if template and "string" not in expected:
+            message += (
+                f" (from {template}: interpolation always gives text, so a variable cannot "
+                f"give {wanted}; write the value itself)"
+            )
+        elif "string" in expected and (value is None or isinstance(value, (bool, int, float))):
             message += _quote_hint(value, doc, path, secret)
-        elif expected == ["boolean"] and isinstance(value, str) and value.lower() in _YAML11:
+        elif (
+            expected == ["boolean"]
+            and isinstance(value, str)
+            and value.lower() in _YAML11
+            and not doc.file.endswith(".json")  # a YAML habit; in JSON it was quoted
+        ):
             message += " (YAML 1.2 booleans are only true and false)"
         return [Problem(location, message)]
     if kind == "enum":
@@ -151,7 +168,13 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
         return [Problem(location, f"{name} must be {error.validator_value}, got {_plain(value)}")]
     if kind == "pattern":
         rule = error.schema.get("description") or f"the pattern {error.validator_value}"
-        shown = SENSITIVE if secret else repr(value)
+        template = doc.templates.get(spot_of(doc, path))
+        if secret:
+            shown = SENSITIVE
+        elif template:  # from the environment, which may hold a secret: name it, not its value
+            shown = f"from {template}"
+        else:
+            shown = repr(_no_path(value))
         return [Problem(location, f"{name} {shown} is not valid: it must be {rule}")]
     if kind == "required":
         missing = re.search(r"'([^']+)' is a required property", error.message)
@@ -168,6 +191,16 @@ def describe(error: ValidationError, doc: Document, prefix: tuple) -> list[Probl
     if kind == "minimum":
         return [Problem(location, f"{name} must be at least {error.validator_value}, got {value}")]
     return [Problem(location, f"{name}: {error.message}")]
+
+
+def _no_path(value: object) -> object:
+    """A URL-like value without its path and query, which may carry a credential (a Slack
+    webhook's URL does): the message points at the line anyway."""
+    if not isinstance(value, str):
+        return value
+    scheme, sep, rest = value.rpartition("://")
+    head = f"{scheme}{sep}{rest.split('/', 1)[0]}"
+    return head + "/…" if len(head) < len(value) else value
 
 
 _CUTOFF = 0.6  # difflib's default: how alike a suggestion must be
@@ -219,7 +252,7 @@ def _name(path: tuple) -> str:
     if len(path) == 2 and isinstance(path[1], int):
         return entry_names[path[0]]
     last = max(i for i, step in enumerate(path) if isinstance(step, str))
-    name = str(path[last])
+    name = escape_controls(str(path[last]))
     if last > 0 and path[last - 1] == "settings":
         name = f"settings.{name}"
     for step in path[last + 1 :]:

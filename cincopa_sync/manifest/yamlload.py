@@ -9,7 +9,8 @@ Positions: a mapping is a `PosDict`, a sequence a `PosList`. Each keeps its own 
 (`pos`) and a flat list `spots` of packed positions: for a mapping `[key0, value0, key1,
 value1, ...]` in key order, for a sequence one per item. Scalars stay plain Python values;
 their position is looked up through their parent. A packed position is
-`line << 32 | column`, both 0-based as the parser reports them.
+`line << 32 | column`, both 0-based as the parser reports them. (The fast JSON parse leaves
+`spots` None below the entries: every position there is the entry's own; see jsonload.)
 """
 
 from __future__ import annotations
@@ -60,9 +61,13 @@ class PosDict(dict):
     __slots__ = ("key_index", "pos", "spots")
 
     def key_spot(self, key: str) -> int:
+        if self.spots is None:
+            return self.pos
         return self.spots[2 * _index_of(self, key)]
 
     def value_spot(self, key: str) -> int:
+        if self.spots is None:
+            return self.pos
         return self.spots[2 * _index_of(self, key) + 1]
 
 
@@ -78,6 +83,8 @@ def _index_of(mapping: PosDict, key: str) -> int:
     try:
         index = mapping.key_index
     except AttributeError:
+        if next(iter(mapping), None) == key:
+            return 0  # an entry's identity, first in most entries: no index for it
         index = mapping.key_index = {}
     missing = len(mapping) - len(index)
     if missing:  # keys added since the index was built (the parser reports duplicates
@@ -104,6 +111,13 @@ class Document:
     # plan re-resolves secrets from the environment at apply time (never stores them).
     templates: dict[int, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    # Packed positions of the values interpolation could not expand (already reported:
+    # the schema says nothing more about them).
+    broken: set[int] = field(default_factory=set)
+    # False for the fast JSON parse: positions below an entry are the entry's own, so the
+    # tree may be used only when nothing at all is reported about it.
+    exact: bool = True
 
     def location(self, packed: int) -> Location:
         line, col = unpack(packed)
@@ -127,6 +141,8 @@ def spot_of(doc: Document, path: Iterable[object], *, key: bool = False) -> int:
     spot = doc.rootpos
     steps = tuple(path)
     for n, step in enumerate(steps):
+        if getattr(node, "spots", None) is None:
+            break  # below an entry of the fast JSON parse: the entry's position
         if isinstance(node, PosDict) and isinstance(step, str) and step in node:
             i = _index_of(node, step)
             on_key = key and n == len(steps) - 1
@@ -138,6 +154,13 @@ def spot_of(doc: Document, path: Iterable[object], *, key: bool = False) -> int:
         else:
             break
     return spot
+
+
+def item_spot(items: list, index: int, fallback: int) -> int:
+    """The packed position of a list's item; `fallback` where the list has none (a list
+    below an entry of the fast JSON parse)."""
+    spots = getattr(items, "spots", None)
+    return fallback if spots is None else spots[index]
 
 
 def position_of(doc: Document, path: Iterable[object], *, key: bool = False) -> Location:
@@ -472,6 +495,8 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, doc: Document) -> Prob
         message = problem.split(", but ", 1)[0].removeprefix("did not find ")
     if message == _EXPECTED_KEY and exc.context == "while parsing a block collection":
         message = _EXPECTED_ITEM
+    if "mapping values are not allowed" in problem and mark is not None:
+        message = _deeper_key(text, mark.line, mark.column) or message
     if (
         message.startswith("unknown escape")
         and mark is not None
@@ -494,6 +519,26 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, doc: Document) -> Prob
     if mark is None:
         return Problem(Location(doc.file, 1, 1), f"invalid YAML: {message}")
     return Problem(Location(doc.file, mark.line + 1, mark.column + 1), f"invalid YAML: {message}")
+
+
+def _deeper_key(text: str, line: int, column: int) -> str | None:
+    """When the ': ' YAML refuses ends a key written deeper than the line above (the
+    usual cause: `tags:` indented under `caption: x`), say that instead."""
+    lines = text.split("\n")
+    if line >= len(lines) or line == 0:
+        return None
+    here = lines[line]
+    key = here[:column].strip()
+    indent = len(here) - len(here.lstrip(" "))
+    above = next((t for t in reversed(lines[:line]) if t.strip()), "")
+    above_indent = len(above) - len(above.lstrip(" -"))
+    if not re.fullmatch(r"[A-Za-z_][\w.-]*", key) or indent <= above_indent:
+        return None
+    return (
+        f"'{key}:' is indented deeper than the line above it, so YAML reads it as the rest "
+        "of that line's value: indent it like its sibling keys (or quote the value, if the "
+        "': ' belongs to it)"
+    )
 
 
 def _same_place(a: yaml.Mark, b: yaml.Mark | None) -> bool:

@@ -47,10 +47,21 @@ def comment(text: str) -> str:
     return "# " + _NOT_IN_COMMENT.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def writable(value: str) -> bool:
-    """Whether the text can go into a UTF-8 file at all (a lone surrogate cannot)."""
+# What the manifest schema refuses ($defs line and text): control characters, in free
+# text all but tabs and line breaks.
+_NOT_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
+_NOT_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+UNWRITABLE = "holds text a manifest cannot hold (invalid Unicode or a control character)"
+
+
+def writable(value: str, *, one_line: bool = False) -> bool:
+    """Whether a manifest can hold the text: it goes into a UTF-8 file (a lone surrogate
+    cannot), and holds no control character (none at all for `one_line`, which is what
+    identities, tags, events and URLs are; free text may hold tabs and line breaks)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return True
+    return (_NOT_IN_LINE if one_line else _NOT_IN_TEXT).search(value) is None

@@ -40,6 +40,7 @@ def change_to_dict(change: Change) -> dict[str, Any]:
         "fields": [_field(f) for f in change.fields],
         "calls": [{"endpoint": c.endpoint, "params": c.shown()} for c in change.calls],
         "notes": list(change.notes),
+        "origin": change.origin,
     }
 
 
@@ -59,8 +60,17 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "changes": [change_to_dict(c) for c in plan.changes],
         "unmanaged": dict(plan.unmanaged),
         "notes": list(plan.notes),
-        "warnings": plan.all_warnings(),
+        "warnings": plan.warning_lines(),
+        "targets": _targets(plan),
+        "drift_adopted": list(plan.drift_adopted) if plan.drift_adopted is not None else None,
     }
+
+
+def _targets(plan: Plan) -> dict[str, Any] | None:
+    """The --target patterns and how many changes they left out; None: not targeted."""
+    if not plan.targets:
+        return None
+    return {"patterns": list(plan.targets), "left_out": plan.left_out}
 
 
 def render_json(plan: Plan) -> str:

@@ -20,6 +20,9 @@ class FieldRow:
     # `+"gallery.created"` and `-"lead.created"`, which is what a reviewer reads.
     added: str = ""
     removed: str = ""
+    # The same, one shown value per item (`"gallery.created"`), for layouts of their own.
+    added_items: tuple[str, ...] = ()
+    removed_items: tuple[str, ...] = ()
 
     @property
     def delta(self) -> str:
@@ -60,9 +63,16 @@ def field_rows(fc: FieldChange) -> list[FieldRow]:
         show_value(fc.after, sensitive=fc.sensitive),
     )
     if fc.is_set and not fc.sensitive:
-        added = " ".join(f"+{show_value(v)}" for v in fc.added)
-        removed = " ".join(f"-{show_value(v)}" for v in fc.removed)
-        row = FieldRow(row.field, row.before, row.after, added, removed)
+        added, removed = tuple(map(show_value, fc.added)), tuple(map(show_value, fc.removed))
+        row = FieldRow(
+            row.field,
+            row.before,
+            row.after,
+            " ".join(f"+{v}" for v in added),
+            " ".join(f"-{v}" for v in removed),
+            added,
+            removed,
+        )
     return [row]
 
 
@@ -89,6 +99,32 @@ def change_row(change: Change) -> ChangeRow:
     )
 
 
+# plan --base: how each group of changes is introduced.
+ORIGIN_HEADINGS = {
+    "change": "Changes this pull request makes",
+    "drift": "Drift: the account already differs from the base branch (its plan makes "
+    "these same changes)",
+}
+
+
+def origin_groups(plan: Plan) -> list[tuple[str | None, list[Change]]]:
+    """The changes in plan order, by origin when the plan is scoped to a pull request
+    (its own first, then drift; empty groups left out); else one group, origin None."""
+    if plan.drift_adopted is None:
+        return [(None, list(plan.changes))]
+    groups = [(o, [c for c in plan.changes if c.origin == o]) for o in ORIGIN_HEADINGS]
+    return [(origin, changes) for origin, changes in groups if changes]
+
+
+def adopted_line(plan: Plan) -> str | None:
+    if not plan.drift_adopted:
+        return None
+    return (
+        "Drift adopted: the base branch's plan changes these and this pull request does "
+        f"not, so the account keeps its current values: {', '.join(plan.drift_adopted)}."
+    )
+
+
 def context_line(plan: Plan) -> str | None:
     """Which environment, account and API the plan is for, or None when it does not say."""
     ctx = plan.context
@@ -104,12 +140,23 @@ def context_line(plan: Plan) -> str | None:
 
 def summary_line(plan: Plan) -> str:
     counts = plan.summary()
+    n = plan.left_out
     if plan.empty:
+        if n:
+            return f"No change matches --target; it left out the plan's {_changes(n)}."
         return "No changes. The account matches the manifests."
-    return (
+    line = (
         f"Plan: {counts['create']} to create, {counts['update']} to update, "
-        f"{counts['rename']} to rename, {counts['delete']} to delete."
+        f"{counts['rename']} to rename, {counts['delete']} to delete"
     )
+    if plan.drift_adopted is not None:
+        drift = sum(c.origin == "drift" for c in plan.changes)
+        line += f" ({len(plan.changes) - drift:,} from this pull request, {drift:,} drift)"
+    return f"{line}; --target left out {_changes(n, 'other ')}." if n else f"{line}."
+
+
+def _changes(n: int, other: str = "") -> str:
+    return f"{n:,} {other}{'change' if n == 1 else 'changes'}"
 
 
 def unmanaged_line(plan: Plan) -> str | None:

@@ -130,16 +130,36 @@ def test_the_workflow_files_are_valid_yaml_of_the_expected_shape() -> None:
     assert not re.search(hook["files"], "src/app.py")
 
 
-def test_the_recipes_validate_plan_in_markdown_save_the_plan_and_apply_it() -> None:
+def test_the_recipes_plan_in_markdown_against_the_base_save_the_plan_and_apply_it() -> None:
     for name in ("github-actions.yml", "gitlab-ci.yml"):
         lines = [args for where, args in recipe_invocations() if where == name]
-        assert any(a[0] == "validate" for a in lines), name
-        assert any(
-            a[0] == "plan" and "--format" in a and a[a.index("--format") + 1] == "markdown"
-            for a in lines
-        ), name
-        assert any(a[0] == "plan" and "--out" in a for a in lines), name
-        assert ["apply", "--plan", "plan.json"] in lines, name
+        (plan,) = [a for a in lines if a[0] == "plan"]
+        assert plan[plan.index("--format") + 1] == "markdown", name
+        assert "--out" in plan and "--base" in plan, name
+        assert ["apply", "--plan", "plan.json", "--report", "report.json"] in lines, name
+        assert ["show", "plan.json"] in lines, name
+    # GitHub: plan validates first, and an invalid manifest still gets its comment
+    gitlab = [args for where, args in recipe_invocations() if where == "gitlab-ci.yml"]
+    assert any(a[0] == "validate" for a in gitlab)
+
+
+def test_the_recipes_install_from_the_repository_not_the_package_index() -> None:
+    for path in (GITHUB, GITLAB):
+        text = path.read_text(encoding="utf-8")
+        assert "cincopa-sync==" not in text, path.name
+        assert 'CINCOPA_SYNC_PACKAGE: "git+https://' in text, path.name
+        assert 'pip install "$CINCOPA_SYNC_PACKAGE"' in text, path.name
+
+
+def test_a_label_lets_the_plan_job_record_allow_deletes() -> None:
+    github = yaml.safe_load(GITHUB.read_text(encoding="utf-8"))
+    triggers = github.get("on", github.get(True))
+    assert {"labeled", "unlabeled"} <= set(triggers["pull_request"]["types"])
+    (plan_step,) = [s for s in github["jobs"]["plan"]["steps"] if s.get("name") == "Plan"]
+    assert "env.ALLOW_DELETES_LABEL" in plan_step["env"]["ALLOW_DELETES"]
+    assert 'allow="--allow-deletes"' in plan_step["run"] and "$allow" in plan_step["run"]
+    gitlab = GITLAB.read_text(encoding="utf-8")
+    assert "$CI_MERGE_REQUEST_LABELS" in gitlab and 'allow="--allow-deletes"' in gitlab
 
 
 def test_the_parser_finds_what_it_must(tmp_path: Path) -> None:

@@ -204,10 +204,11 @@ def test_vars_beat_the_process_environment_and_secrets_come_only_from_it(
     assert "portal.acme-videos-staging" in addresses
     assert not any("from-the-shell" in a for a in addresses)
     # A name vars do not set comes from the process environment: the hook's key here.
+    # (A security key is only needed to be sent: plan warns, apply would stop.)
     missing = setup.run(run, "plan", "--env", "staging", env={"CINCOPA_HOOK_KEY": None})
-    assert missing.exit_code == 3
+    assert missing.exit_code == 0, missing.stderr
     assert "/base/webhooks.yaml:6:19: missing environment variable CINCOPA_HOOK_KEY" in (
-        missing.stderr
+        missing.stdout
     )
     # A secret may not come from vars, even when the process environment has it too.
     text = setup.config.read_text().replace(
@@ -383,3 +384,22 @@ def test_the_config_is_read_as_strictly_as_a_manifest(
     assert result.exit_code == 3
     assert re.search(rf"^{re.escape(str(config))}:\d+:\d+: .*{re.escape(problem)}", result.stderr,
                      re.M | re.I), result.stderr  # fmt: skip
+
+
+def test_plan_base_resolves_the_environments_layers_in_the_base_checkout(
+    setup: Setup, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--env with --base: the environment's layers, found again under the base checkout."""
+    base = tmp_path / "base-checkout"
+    shutil.copytree(setup.root, base)
+    portals = setup.root / "base" / "portals.yaml"
+    text = portals.read_text()
+    assert "name: ${PORTAL_NAME}" in text
+    portals.write_text(text.replace("name: ${PORTAL_NAME}", "name: ${PORTAL_NAME} (new)"))
+    monkeypatch.chdir(setup.root)
+    result = setup.run(run, "plan", "--env", "staging", "--base", base, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    origins = {c["address"]: c["origin"] for c in document["changes"]}
+    assert origins.pop("portal.acme-videos-staging") == "change"  # this pull request's edit
+    assert origins and set(origins.values()) == {"drift"}  # the rest: the account differs

@@ -234,8 +234,9 @@ def _warnings_in_every_format(run, box: Box, manifest: Path, needle: str) -> Non
     (warning,) = [w for w in doc["warnings"] if needle in w]
     assert re.match(rf"{re.escape(str(manifest))}:\d+:\d+: ", warning), warning
     markdown = cli(run, box, "plan", manifest, "--format", "markdown").stdout
+    assert "> [!WARNING]\n" in markdown, markdown  # the warnings' GitHub alert block
     assert any(
-        line.startswith("> **Warning:**") and needle in line.replace("\\", "")  # unescaped
+        line.startswith("> ") and needle in line.replace("\\", "")  # unescaped
         for line in markdown.splitlines()
     ), markdown
 

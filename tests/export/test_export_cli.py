@@ -31,6 +31,7 @@ def test_export_of_the_demo_account_plans_no_changes(
     result = _export(run, out, state)
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote, and the schema copy
         "assets-001.yaml",
         "portals.yaml",
         "webhooks.yaml",
@@ -41,10 +42,32 @@ def test_export_of_the_demo_account_plans_no_changes(
     plan = _plan(run, out, state, {"CINCOPA_HOOK_KEY_1": DEMO_HOOK_KEY})
     assert plan.exit_code == 0, plan.stdout + plan.stderr
     assert "No changes" in plan.stdout
-    # Without the variable the manifests do not load: the key is not silently dropped.
+    # Without the variable too: a key on both sides is never compared, so it is not
+    # needed; the plan says it is not set.
     missing = _plan(run, out, state, {})
-    assert missing.exit_code == 3
-    assert "missing environment variable CINCOPA_HOOK_KEY_1" in missing.stderr
+    assert missing.exit_code == 0, missing.stderr
+    assert "No changes" in missing.stdout
+    assert "missing environment variable CINCOPA_HOOK_KEY_1" in missing.stdout
+
+
+def test_export_as_json_plans_no_changes(run: Run, tmp_path: Path) -> None:
+    out, state = tmp_path / "manifests", tmp_path / "state.json"
+    result = _export(run, out, state, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote
+        "assets-001.json",
+        "portals.json",
+        "webhooks.json",
+    ]
+    assets = (out / "assets-001.json").read_text(encoding="utf-8").splitlines()
+    assert assets[0] == "{" and assets[1] == '  "version": 1,'
+    assert assets[3].startswith('    {"rid": ')  # one entry a line
+    assert '"${CINCOPA_HOOK_KEY_1}"' in (out / "webhooks.json").read_text(encoding="utf-8")
+
+    plan = _plan(run, out, state, {"CINCOPA_HOOK_KEY_1": DEMO_HOOK_KEY})
+    assert plan.exit_code == 0, plan.stdout + plan.stderr
+    assert "No changes" in plan.stdout
 
 
 def test_export_after_apply_of_the_examples_keeps_the_slack_url_secret(

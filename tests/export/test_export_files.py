@@ -24,6 +24,7 @@ from cincopa_sync.errors import InvalidInput
 from cincopa_sync.kinds import get, kinds
 from cincopa_sync.kinds.webhook import mask_url
 from cincopa_sync.manifest import load_manifests
+from cincopa_sync.manifest.yamlwrite import UNWRITABLE
 
 ENTRY = re.compile(r"^  - rid: ", re.MULTILINE)
 ASSETS_PER_FILE = get("asset").export_per_file
@@ -71,7 +72,7 @@ def test_10001_assets_split_into_files_of_5000_in_rid_order(tmp_path: Path) -> N
     out = tmp_path / "m"
     with _client(emulator) as client:
         result = export_account(client, out, parallelism=4)
-        files = sorted(p.name for p in out.iterdir())
+        files = sorted(p.name for p in out.glob("*.yaml"))
         assert files == [
             "assets-001.yaml",
             "assets-002.yaml",
@@ -113,12 +114,14 @@ def test_a_file_is_also_closed_before_it_grows_too_large(
 def test_every_file_starts_with_the_schema_line_and_version(tmp_path: Path) -> None:
     write_export(_account(assets=[_asset("r1")]), tmp_path / "m")
     schema = Path(__file__).resolve().parents[2] / "schemas" / "manifest.schema.json"
-    for path in (tmp_path / "m").iterdir():
+    for path in (tmp_path / "m").glob("*.yaml"):
         lines = path.read_text(encoding="utf-8").splitlines()
         first = lines[0]
         assert first.startswith("# yaml-language-server: $schema=")
         ref = first.split("$schema=", 1)[1]
-        assert (path.parent / ref).resolve() == schema.resolve()  # relative to the file
+        # A copy beside the files, relative to each: it works wherever they are committed.
+        assert ref == ".cincopa-sync/manifest.schema.json"
+        assert (path.parent / ref).read_bytes() == schema.read_bytes()
         assert lines[1].startswith(HEADER_MARK)
         assert "version: 1" in lines
     portals = (tmp_path / "m" / "portals.yaml").read_text(encoding="utf-8")
@@ -187,11 +190,36 @@ def test_objects_a_manifest_cannot_describe_are_left_out_and_reported(tmp_path: 
     assert result.counts == {"asset": 1, "portal": 1, "webhook": 1}
     assert len(result.skipped) == 4
     joined = "\n".join(result.skipped)
-    for part in ("not valid Unicode", "'Upper'", "http://plain.example.com/h", "no events"):
+    for part in ("invalid Unicode", "'Upper'", "http://plain.example.com/h", "no events"):
         assert part in joined
     desired = load_manifests([str(tmp_path / "m")], {})  # what was written loads
     assert [p.subdomain for p in desired.of("portal")] == ["fine"]
     assert "visibility" not in desired.of("portal")[0].fields  # unknown live value: not managed
+
+
+def test_objects_holding_control_characters_are_left_out_and_named(tmp_path: Path) -> None:
+    """A live value with a control character cannot go into a manifest (the schema refuses
+    it), so the object is left out, with why; tabs and line breaks in free text are fine."""
+    account = _account(
+        assets=[
+            _asset("nul", caption="a\x00b"),
+            _asset("tagged", tags=frozenset({"two\nlines"})),
+            _asset("multiline", caption="tab\there", long_description="one\ntwo\r\n"),
+        ],
+        portals=[
+            {"subdomain": "named", "name": "\x1b[31mred", "visibility": "public", "settings": {}},
+            {"subdomain": "keyed", "name": "", "visibility": "", "settings": {"k\n": "v"}},
+        ],
+        webhooks=[
+            {"url": "https://x.example.com/a\nb", "type": "http", "events": frozenset({"a.b"})},
+        ],
+    )
+    result = write_export(account, tmp_path / "m")
+    assert result.counts == {"asset": 1, "portal": 0, "webhook": 0}
+    assert len(result.skipped) == 5
+    assert all(UNWRITABLE in why for why in result.skipped), result.skipped
+    desired = load_manifests([str(tmp_path / "m")], {})
+    assert desired.of("asset")[0].fields["long_description"] == "one\ntwo\r\n"
 
 
 def test_an_earlier_exports_extra_files_are_removed(tmp_path: Path) -> None:
@@ -201,6 +229,7 @@ def test_an_earlier_exports_extra_files_are_removed(tmp_path: Path) -> None:
     result = write_export(_account(assets=[_asset("r1")]), out)
     assert result.removed == (out / "assets-002.yaml",)
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote, and the schema copy
         "assets-001.yaml",
         "portals.yaml",
         "webhooks.yaml",
@@ -222,6 +251,7 @@ def test_a_failed_write_leaves_no_temp_file_and_the_old_file_whole(
         write_export(_account(assets=[_asset("r1", caption="new")]), out)
     assert (out / "assets-001.yaml").read_bytes() == old
     assert sorted(p.name for p in out.iterdir()) == [
+        ".cincopa-sync",  # the record of what it wrote, and the schema copy
         "assets-001.yaml",
         "portals.yaml",
         "webhooks.yaml",

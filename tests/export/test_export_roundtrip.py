@@ -2,7 +2,9 @@
 
 Hypothesis draws accounts with awkward text everywhere a manifest carries text (`no`,
 `0123`, `22:22`, a leading `#`, `${X}`, `$${`, `$$`, newlines, unicode, quotes,
-backslashes, trailing spaces, control characters), Slack hooks and hooks with keys. The
+backslashes, trailing spaces, tabs and line breaks where free text may hold them), Slack
+hooks and hooks with keys. (Control characters, which no manifest holds, are left out: an
+object holding one is not exported, see test_export_files.py.) The
 export runs against an in-process Emulator (small pages, so the listing pages), the files
 go through load_manifests with the variables the export asked for, and:
 - the desired state equals the live account value for value (not only "no changes": an
@@ -27,8 +29,10 @@ from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS as RESERVED_SETTIN
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.engine.diff import make_plan_for
 from cincopa_sync.engine.export import export_account
-from cincopa_sync.engine.read import read_live
+from cincopa_sync.engine.read import inline_reader, read_live
+from cincopa_sync.kinds import get
 from cincopa_sync.manifest import load_manifests
+from cincopa_sync.manifest.yamlwrite import writable
 
 AWKWARD = (
     "",
@@ -63,7 +67,7 @@ AWKWARD = (
     "back\\slash \\n \\u0041",
     "ünïcødé — “quotes” ✓ 🎬",
     "&anchor *alias !tag %directive @ ` |",
-    "nul\x00 bell\x07 del\x7f nel\x85 ls\u2028 ps\u2029 bom\ufeff nonchar\ufffe\uffff",
+    "ls\u2028 ps\u2029 bom\ufeff nonchar\ufffe\uffff",
 )
 ALWAYS_WRITTEN = (
     "caption",
@@ -75,19 +79,21 @@ ALWAYS_WRITTEN = (
 )
 EVENTS = ("asset.uploaded", "asset.updated", "asset.*", "gallery.created", "lead.created")
 
-texts = st.one_of(
+free_texts = st.one_of(
     st.sampled_from(AWKWARD),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=20),
+    st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=20),
     st.lists(st.sampled_from(["$", "{", "}", "$$", "${", "X", "\\", "\n", " "]), max_size=8).map(
         "".join
     ),
-)
+).filter(writable)  # what a manifest's free text can hold: tabs and line breaks, no controls
+texts = free_texts.filter(lambda t: writable(t, one_line=True))  # identities, URLs, keys
 tags = st.one_of(st.sampled_from(AWKWARD), st.text(max_size=10)).filter(
-    lambda t: "," not in t and t.strip() != ""
+    lambda t: "," not in t and t.strip() != "" and writable(t, one_line=True)
 )
 setting_keys = st.one_of(st.sampled_from(AWKWARD), texts).filter(
-    lambda k: k not in RESERVED_SETTINGS
+    lambda k: k not in RESERVED_SETTINGS and writable(k, one_line=True)
 )
+FREE_TEXT = ("caption", "description", "long_description", "related_link_text")
 
 
 @st.composite
@@ -104,7 +110,7 @@ def accounts(draw: st.DrawFn) -> dict[str, Any]:
     for n, rid in enumerate(rids):
         asset: dict[str, Any] = {"id": str(n + 1), "rid": rid}
         for name in ALWAYS_WRITTEN:
-            asset[name] = draw(texts)
+            asset[name] = draw(free_texts if name in FREE_TEXT else texts)
         asset["tags"] = draw(st.lists(tags, max_size=4))
         if draw(st.booleans()):
             asset["video_thumb_sec"] = draw(st.integers(0, 10_000))
@@ -119,10 +125,10 @@ def accounts(draw: st.DrawFn) -> dict[str, Any]:
     portals = [
         {
             "subdomain": sub,
-            "name": draw(texts),
+            "name": draw(free_texts),
             "visibility": draw(st.sampled_from(["public", "private"])),
             "status": draw(st.sampled_from(["active", "ceased"])),
-            "settings": draw(st.dictionaries(setting_keys, texts, max_size=3)),
+            "settings": draw(st.dictionaries(setting_keys, free_texts, max_size=3)),
         }
         for sub in subdomains
     ]
@@ -192,6 +198,8 @@ def test_export_then_plan_shows_no_changes(
         desired = load_manifests([str(out)], env)
         live = read_live(client, desired)
         assert make_plan_for(desired, live).changes == ()
+        # every field of every asset (a plan's read keeps only what its entries write)
+        every = get("asset").reread(inline_reader(client), [a["rid"] for a in seed["assets"]])
 
     # Value for value, not only "no changes": every managed field came back as it is live.
     assert result.counts == {
@@ -206,7 +214,7 @@ def test_export_then_plan_shows_no_changes(
         assets = live.of("asset")
         rid = spec.ident if spec.by == "rid" else assets.by_reference[spec.ident][0]
         rids.append(rid)
-        current = assets.objects[rid]
+        current = every[rid]
         portable = current["reference_id"] != "" and uses[current["reference_id"]] == 1
         assert spec.by == ("reference_id" if portable else "rid")
         expected = {k: current[k] for k in (*ALWAYS_WRITTEN, "tags") if k != spec.by}

@@ -64,6 +64,7 @@ def _set_call(gid: str, fields: Mapping[str, object]) -> ep.Call:
 
 class GizmoKind(Kind):
     name = "gizmo"
+    spec_class = GizmoSpec
     plural = "gizmos"
     key = "gid"
     fields = (Field("color"), Field("sizes", ep.parse_list, "set"))

@@ -184,7 +184,27 @@ def test_no_path_at_all(problems_of) -> None:
 
 def test_a_directory_without_manifests(parser: str, tmp_path: Path, problems_of) -> None:
     (tmp_path / "readme.txt").write_text("hello")
-    assert problems_of([str(tmp_path)]) == [f"{tmp_path}: no *.yaml or *.yml files in it"]
+    assert problems_of([str(tmp_path)]) == [
+        f"{tmp_path}/readme.txt:1:1: warning: not loaded: only *.yaml, *.yml and *.json files "
+        "in a directory are manifests",
+        f"{tmp_path}: no *.yaml, *.yml or *.json files in it",
+    ]
+
+
+def test_files_a_directory_holds_but_are_not_loaded_are_named(
+    parser: str, tmp_path: Path, problems_of
+) -> None:
+    (tmp_path / "ok.yaml").write_text("portals:\n  - subdomain: ok\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "Upper.YAML").write_text("portals:\n  - subdomain: up\n")
+    (tmp_path / "notes.txt").write_text("{}")
+    (tmp_path / ".hidden.txt").write_text("{}")  # hidden: skipped without a word
+    assert problems_of([str(tmp_path)]) == [
+        f"{tmp_path}/notes.txt:1:1: warning: not loaded: only *.yaml, *.yml and *.json files "
+        "in a directory are manifests",
+        f"{tmp_path}/sub/Upper.YAML:1:1: warning: not loaded: .YAML is not .yaml/.yml/.json "
+        "(lower case): rename it",
+    ]
 
 
 def test_a_fifo_is_not_opened(parser: str, tmp_path: Path, problems_of) -> None:

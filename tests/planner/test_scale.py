@@ -21,7 +21,8 @@ def test_a_hundred_thousand_assets_plan_in_linear_time():
     desired = DesiredState(
         specs={
             "asset": tuple(
-                AssetSpec(
+                AssetSpec.at(
+                    Location("assets.yaml", i + 2, 5),
                     "rid",
                     f"R{i}",
                     MappingProxyType(
@@ -30,7 +31,6 @@ def test_a_hundred_thousand_assets_plan_in_linear_time():
                             "tags": frozenset({"a", f"t{i % 7}"}),
                         }
                     ),
-                    Location("assets.yaml", i + 2, 5),
                 )
                 for i in range(N)
             )

@@ -40,6 +40,7 @@ from cincopa_sync.engine.diff import PlanOptions, make_plan_for
 from cincopa_sync.engine.read import read_live
 from cincopa_sync.kinds.webhook import webhook_address
 from cincopa_sync.manifest import load_manifests
+from cincopa_sync.manifest.yamlwrite import writable
 from cincopa_sync.plan import Plan
 from cincopa_sync.shown import AFTER_UPLOAD
 
@@ -91,7 +92,7 @@ AWKWARD = (
     "{not: a map}",
     "&anchor *alias !tag %directive @ `",
     "api_token=nope&rid=x",
-    "nul\x00 bell\x07 del\x7f nel\x85 ls\u2028 bom\ufeff",
+    "ls\u2028 bom\ufeff nbsp\xa0",
 )
 # YAML may not carry these raw, or reads them as line breaks: they go in as escapes.
 _NEEDS_ESCAPE = {chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"} | {
@@ -109,7 +110,27 @@ _NEEDS_ESCAPE |= {chr(c) for c in range(0x80, 0xA0)}
 # -- YAML out of Python data, every scalar quoted --------------------------------------
 
 
+class EnvRef(str):
+    """A secret the manifest takes from the environment: compares as its value, dumps as
+    `${VAR}` (a manifest may not hold a secret written out)."""
+
+    var: str
+
+    def __new__(cls, value: str, var: str) -> EnvRef:
+        ref = super().__new__(cls, value)
+        ref.var = var
+        return ref
+
+
+def from_env(scenario: Scenario, value: str, prefix: str) -> EnvRef:
+    var = f"{prefix}_{len(scenario.env)}"
+    scenario.env[var] = value
+    return EnvRef(value, var)
+
+
 def scalar(value: object) -> str:
+    if isinstance(value, EnvRef):
+        return json.dumps("${" + value.var + "}")
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -147,12 +168,15 @@ def dump(node: object, indent: str = "") -> list[str]:
 
 # -- strategies -----------------------------------------------------------------------
 
+# What a manifest accepts (control characters are refused, see the manifest reference):
+# free text may hold tabs and line breaks, one-line values (a URL, a tag) may not.
 texts = st.one_of(
     st.sampled_from(AWKWARD),
-    st.text(st.characters(exclude_categories=("Cs",)), max_size=24),
-)
-tags = st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=10).filter(
-    lambda t: "," not in t and t.strip() != ""
+    st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=24),
+).filter(writable)
+line_texts = texts.filter(lambda t: writable(t, one_line=True))
+tags = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=10).filter(
+    lambda t: "," not in t and t.strip() != "" and writable(t, one_line=True)
 ) | st.sampled_from(["launch", "cars", "sale", "ünï", "two words", "tag-1", "UPPER"])
 subdomain_names = st.from_regex(r"\A[a-z0-9](?:[a-z0-9-]{0,8}[a-z0-9])?\Z")  # + "-N"
 setting_keys = st.from_regex(r"\A[a-z][a-z_]{0,7}\Z").filter(lambda k: k not in RESERVED_SETTINGS)
@@ -171,6 +195,10 @@ class Scenario:
     expected: dict[str, list[str]] = field(default_factory=dict)
     # asset address -> the fields its set_meta must carry
     asset_fields: dict[str, set[str]] = field(default_factory=dict)
+
+
+def _text_of(field: str) -> st.SearchStrategy[str]:
+    return line_texts if field == "related_link_url" else texts
 
 
 CREATE_CALLS = ["asset.upload_from_url", "asset.upload_from_url_get_status", "asset.set_meta"]
@@ -207,7 +235,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             "reference_id": draw(st.sampled_from(["", *ref_pool])),
         }
         for name in TEXT_FIELDS:
-            asset[name] = draw(texts)
+            asset[name] = draw(_text_of(name))
         asset["tags"] = draw(st.lists(tags, max_size=4))
         if draw(st.booleans()):
             asset["video_thumb_sec"] = draw(st.integers(0, 120))
@@ -302,7 +330,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 )
                 differs = value != live_value
             else:
-                value = live_value if choice == "same" else draw(texts)
+                value = live_value if choice == "same" else draw(_text_of(name))
                 differs = value != live_value
             entry[name] = value
             if differs:
@@ -406,7 +434,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             if draw(st.booleans())
             else draw(event_sets)
         )
-        entry = {"url": hook["hook_url"], "events": events}
+        entry: dict[str, Any] = {"url": hook["hook_url"], "events": events}
         differs = set(events) != set(hook["events"])
         if draw(st.integers(0, 4)) == 0:  # the same URL, now of the other type
             slack = not slack
@@ -414,10 +442,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             differs = True
         if slack:
             entry["type"] = "slack"
+            entry["url"] = from_env(scenario, hook["hook_url"], "SLACK_URL")
         elif draw(st.booleans()):
-            var = f"HOOK_KEY_{len(scenario.env)}"
-            scenario.env[var] = draw(st.sampled_from(["k", "new key ✓", "key&with=query?chars"]))
-            entry["security_key"] = "${" + var + "}"
+            key = draw(st.sampled_from(["k", "new key ✓", "key&with=query?chars"]))
+            entry["security_key"] = from_env(scenario, key, "HOOK_KEY")
             differs |= hook["security_key"] is None or scenario.resend_secrets
         hook_entries.append(entry)
         if differs:
@@ -432,8 +460,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         entry = {"url": url, "events": draw(event_sets)}
         if slack:
             entry["type"] = "slack"
+            entry["url"] = from_env(scenario, url, "SLACK_URL")
         elif draw(st.booleans()):
-            entry["security_key"] = draw(texts.filter(bool))
+            entry["security_key"] = from_env(scenario, draw(texts.filter(bool)), "HOOK_KEY")
         hook_entries.append(entry)
         expected[webhook_address(url, secret=slack)] = [
             "webhook.set_slack" if slack else "webhook.set"

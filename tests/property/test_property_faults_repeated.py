@@ -151,7 +151,7 @@ def _state_holds_the_manifest(
         # a key cannot be read back, so one on both sides is not compared and not sent
         # unless the hook is written anyway: then the manifest's key goes with it
         if entry["url"] in written:
-            key = entry["security_key"]  # dump() escapes `${`: the text is the value
+            key = entry["security_key"]  # an EnvRef: the value the environment gives
         else:
             (seeded,) = [h for h in scenario.seed["webhooks"] if h["hook_url"] == entry["url"]]
             key = seeded["security_key"]

@@ -1,15 +1,18 @@
 """One canary test for every command and every failure path: no secret anywhere.
 
 The API token (valid in the emulator), a read-only token, an unknown token, a webhook's
-security key and a Slack URL all contain the word CANARY. Every command runs (validate;
-plan as text, json, markdown, with --out and a GitHub step summary; apply; apply --plan;
-ping; export), plain, with --verbose and with --debug, each with --http-log (one file, all
-of them appending), and then every failure path: each fault of the emulator's language on
+security key, a Slack URL and the key that signs saved plans all contain the word
+CANARY. Every command runs (validate; plan as text, json, markdown, with --out and a
+GitHub step summary; apply; apply --plan; ping; export), plain, with --verbose and with
+--debug, each with --http-log (one file, all of them appending), and then every failure
+path: each fault of the emulator's language on
 the writes that carry the secrets, an API message that quotes them, retries that run out,
 uploads lost, refused, failed or aborted (and the orphan warning after them), a connect
 error, an unstable listing, a bad token, a missing permission, an interrupt, and
 internal errors raised with the secrets in their message (shown with --debug, traceback
-included).
+included); usage errors and exit-3 messages quoting the token, secret variables at the
+wrong key, API messages quoting part of the Slack URL or spelling it otherwise, lost
+answers reported unknown, saved plans refused for their signature or damage.
 
 Scanned for "CANARY" (a percent-, plus- or JSON-encoding does not change those letters):
 stdout, stderr, every log record any logger made (message, args, exception text; every
@@ -43,8 +46,10 @@ READONLY = "tok-CANARY-readonly-51b2"
 UNKNOWN = "tok-CANARY-unknown-0c9d"
 KEY = "key-CANARY-c0ffee&=?/ +%"  # characters a URL must encode
 SLACK = "https://hooks.slack.com/services/TCAN/BCAN/slackCANARYsecret42"
+PLAN_KEY = "plankey-CANARY-3e7c91d0"  # signs every saved plan of the run
 ENV = {
     "CINCOPA_API_TOKEN": TOKEN,
+    "CINCOPA_SYNC_PLAN_KEY": PLAN_KEY,
     "CINCOPA_HOOK_KEY": KEY,
     "SLACK_WEBHOOK_URL": SLACK,
     TIME_SCALE_ENV: str(SCALE),
@@ -137,7 +142,9 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     http_log = work / "http.jsonl"  # every command that calls the API appends to it
 
     def cli(*args: object, env: dict[str, str] | None = None, expect: int | None = None) -> Result:
-        logged = ["--http-log", http_log] if args[0] != "validate" else []
+        logged = ["--http-log", http_log] if args[0] not in ("validate", "show") else []
+        if args[0] == "apply":  # every apply writes its report, whatever the outcome
+            logged += ["--report", work / f"report{len(outputs)}.json"]
         result = run(*args, *logged, env={**base_env, **(env or {})})
         outputs.append((" ".join(map(str, args)), result))
         if expect is not None:
@@ -199,6 +206,35 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert SLACK in hooks
     digest = hashlib.sha256(KEY.encode()).hexdigest()
     assert hooks["https://hooks.example.com/new"]["security_key_sha256"] == digest
+
+    # -- the review outputs: a saved plan shown, a pull-request plan, workflow commands,
+    # the invalid-manifest comment (a Slack URL from the environment that is not https)
+    account.fresh()
+    github = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "acme/videos",
+        "GITHUB_SHA": "abc123",
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    saved = work / "review-plan.json"
+    cli(*plan_args, "--base", work, "--out", saved, "--format", "markdown", env=github, expect=0)
+    for fmt in ("text", "json", "markdown"):
+        cli("show", saved, "--format", fmt, env=github, expect=0)
+    cli(*plan_args, "--target", "nothing.*", "--format", "json", env=github, expect=0)
+    bad = work / "bad"
+    bad.mkdir()
+    (bad / "hooks.yaml").write_text(
+        "webhooks:\n  - url: ${SLACK_WEBHOOK_URL}\n    type: slack\n    events: asset.*\n"
+        "  - url: https://hooks.example.com/k\n    events: [asset.*]\n"
+        "    security_key: ${CINCOPA_HOOK_KEY}x\n",
+        encoding="utf-8",
+    )
+    http_slack = SLACK.replace("https://", "http://")
+    for fmt in ("text", "markdown"):
+        cli("plan", bad, "--format", fmt, *account.args, "--debug",
+            env={**github, "SLACK_WEBHOOK_URL": http_slack}, expect=3)  # fmt: skip
+    cli("validate", bad, env={**github, "SLACK_WEBHOOK_URL": http_slack}, expect=3)
 
     # -- every failure path, with --debug (the most that is ever shown) --------------------
     # each fault kind on the calls that carry the key and the Slack URL (and on others)
@@ -276,7 +312,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     wrong_hook = '  - url: ${CINCOPA_HOOK_KEY}\n    events: ["${SLACK_WEBHOOK_URL}"]\nprune:'
     (wrong_keys / "m.yaml").write_text(MANIFEST.replace("prune:", wrong_hook), encoding="utf-8")
     wrong = cli("validate", wrong_keys, "--debug", expect=3)
-    assert "webhook url must be an https:// URL, got '***'" in wrong.stderr
+    assert "url from ${CINCOPA_HOOK_KEY} is not valid: it must be an https:// URL" in wrong.stderr
+    assert "unknown webhook event 'https://hooks.slack.com/services/***'" in wrong.stderr
     # API messages quoting part of the Slack URL, or spelling it otherwise
     slack_path = SLACK.split("/services/", 1)[1]
     lower = SLACK.replace(":", "%3a").replace("/", "%2f")
@@ -284,6 +321,23 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
     account.fresh(faults=f"webhook.set=fail:rejected {lower} and {slack_path[5:]}")
     cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    # saved plans refused: signed with another key, edited, damaged
+    account.fresh()
+    signed = work / "signed.json"
+    cli(*plan_args, "--out", signed, expect=0)
+    cli("apply", "--plan", signed, *account.args, "--debug",
+        env={"CINCOPA_SYNC_PLAN_KEY": "otherkey-CANARY-51"}, expect=4)  # fmt: skip
+    document = json.loads(signed.read_text(encoding="utf-8"))
+    document["secrets"]["s1"]["template"] = [["env", "CINCOPA_API_TOKEN"]]
+    damaged = work / "damaged.json"
+    damaged.write_text(json.dumps(document), encoding="utf-8")
+    cli("apply", "--plan", damaged, *account.args, "--debug", expect=3)
+    # lost answers that no read can check: reported unknown
+    account.fresh(
+        faults="webhook.set_slack=drop-after; webhook.set=drop-after; webhook.list#2-999=503"
+    )
+    unknown = cli("apply", "manifests", "--auto-approve", *account.args, "--debug", expect=5)
+    assert "UNKNOWN  webhook." in unknown.stdout
 
     # an interrupt, and internal errors carrying every secret in their message
     boom = f"boom {TOKEN}"  # manifest secrets in an internal error: see the test below
@@ -316,6 +370,8 @@ def test_no_secret_in_any_output_log_or_file_of_any_command_or_failure(
     assert leaks == [], leaks
     assert [t for t in records.texts if NEEDLE in t] == []
     assert any("HTTP Request: POST" in t and "webhook.set_slack" in t for t in records.texts)
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in work.glob("report*.json")]
+    assert len(reports) > 10 and any(r["summary"]["failed"] for r in reports)
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert len(written) > 12  # manifests, plans, a step summary, the exports
     assert [str(p) for p in written if NEEDLE.encode() in p.read_bytes()] == []

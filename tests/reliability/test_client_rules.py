@@ -91,7 +91,8 @@ def test_a_write_that_gives_up_after_a_lost_answer_says_it_may_have_acted() -> N
     with pytest.raises(TransientApiError) as info:
         client_for(handler).call(ep.asset_set_meta("R1", {"caption": "x"}))
     assert "gave up after 6 attempt(s)" in str(info.value)
-    assert "may have taken effect: plan again to see" in str(info.value)
+    assert "may have taken effect: run plan to see" in str(info.value)
+    assert info.value.may_have_acted
 
 
 def test_success_false_after_a_lost_answer_says_it_may_have_acted() -> None:
@@ -106,7 +107,7 @@ def test_success_false_after_a_lost_answer_says_it_may_have_acted() -> None:
         client_for(handler).call(ep.asset_set_meta("R1", {"caption": "x"}))
     assert str(info.value) == (
         "asset.set_meta: no such rid; an attempt whose answer was lost may have taken "
-        "effect: plan again to see"
+        "effect: run plan to see"
     )
 
 

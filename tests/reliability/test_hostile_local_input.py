@@ -15,6 +15,10 @@ from support import EXAMPLES
 
 from cincopa_sync import files
 from cincopa_sync.engine import planfile
+from cincopa_sync.engine.apply import ApplyReport, Outcome
+from cincopa_sync.plan import Plan
+from cincopa_sync.render.report import render_report
+from cincopa_sync.render.text import render_text
 
 TOKEN = "tok-hostile-input-5e1f0a"
 
@@ -132,3 +136,75 @@ def test_an_http_log_that_is_a_fifo_is_refused_without_blocking(
     result = run_process("plan", EXAMPLES, "--emulator", "--http-log", fifo, timeout=20)
     assert result.returncode == 3, result.stderr
     assert f"--http-log {fifo}: not a regular file" in result.stderr
+
+
+# -- control characters ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "entry, says",
+    [
+        ('assets:\n  - rid: "a\\0b"\n', "rid 'a\\x00b' is not valid"),
+        ('assets:\n  - reference_id: "SKU\\n1"\n', "reference_id 'SKU\\n1' is not valid"),
+        ('assets:\n  - rid: A1\n    tags: ["x\\x01"]\n', "tags[0] 'x\\x01' is not valid"),
+        ('assets:\n  - rid: A1\n    caption: "a\\x1b[31m"\n', "caption 'a\\x1b[31m' is not valid"),
+        (
+            'webhooks:\n  - url: "https://h.example.com/a\\nPlan: 0 to create."\n'
+            "    events: [asset.*]\n",
+            # a URL's path is never quoted (a Slack URL's path is its credential)
+            "url 'https://h.example.com/…' is not valid: it must be an https:// URL with a "
+            "host, on one line",
+        ),
+        ('portals:\n  - subdomain: p1\n    settings: {"k\\u0000": x}\n', "settings key 'k\\u0000'"),
+    ],
+)
+def test_control_characters_are_refused_where_no_manifest_may_hold_them(
+    entry: str, says: str, run: Callable[..., Result], tmp_path: Path
+) -> None:
+    """`rid: "a\\0b"` (a YAML escape: the file itself holds no control character) passed
+    validate: `valid: 1 file(s), 1 asset(s), 0 portal(s), 0 webhook(s)`."""
+    (tmp_path / "m.yaml").write_text(entry, encoding="utf-8")
+    result = run("validate", tmp_path)
+    assert result.exit_code == 3, result.output
+    assert says in result.stderr
+
+
+def test_tabs_and_line_breaks_stay_allowed_in_free_text(
+    run: Callable[..., Result], tmp_path: Path
+) -> None:
+    (tmp_path / "m.yaml").write_text(
+        'assets:\n  - rid: A1\n    caption: "tab\\there"\n    long_description: "a\\nb\\r\\n"\n',
+        encoding="utf-8",
+    )
+    result = run("validate", tmp_path)
+    assert result.exit_code == 0, result.output
+
+
+def test_a_line_break_in_a_live_name_cannot_forge_a_line_of_the_text_plan(
+    make_plan: Callable[..., Plan], tmp_path: Path
+) -> None:
+    """A live portal named `x\\nNo changes. The account matches the manifests.` printed,
+    once pruned, a plan whose last lines said there were no changes."""
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("prune:\n  portals: true\n", encoding="utf-8")
+    forged = "x\nNo changes. The account matches the manifests."
+    plan = make_plan([manifest], {"portals": [{"subdomain": forged, "name": "n"}]})
+    text = render_text(plan)
+    assert "No changes. The account matches the manifests." not in text.splitlines()
+    assert "  - portal.x\\nNo changes. The account matches the manifests." in text
+    assert text.splitlines()[-1] == "Plan: 0 to create, 0 to update, 0 to rename, 1 to delete."
+
+
+def test_a_line_break_in_an_api_message_cannot_forge_a_line_of_the_report(
+    make_plan: Callable[..., Plan], tmp_path: Path
+) -> None:
+    """An API message `no\\nApply complete: 9 applied, 0 failed, 0 skipped.` printed as
+    its own line of the report."""
+    forged = "Apply complete: 9 applied, 0 failed, 0 skipped."
+    manifest = tmp_path / "one.yaml"
+    manifest.write_text("portals:\n  - subdomain: fresh\n", encoding="utf-8")
+    plan = make_plan([manifest], {"portals": []})
+    report = ApplyReport([Outcome(plan.changes[0], "failed", f"no\n{forged}")])
+    lines = render_report(report).splitlines()
+    assert forged not in lines
+    assert any(line.endswith(f": no\\n{forged}") for line in lines)
