@@ -38,7 +38,7 @@ _ANNOTATIONS = frozenset(
 )
 
 
-def _annotation(keyword: str) -> bool:
+def annotation(keyword: str) -> bool:
     return keyword in _ANNOTATIONS or keyword.startswith("x-")
 
 
@@ -60,7 +60,7 @@ def resolve(root: dict, schema: dict) -> dict:
     target = resolve(root, node)  # type: ignore[arg-type]
     # A $ref next to other keywords means both apply; overlapping keywords cannot be
     # merged safely, so leave that to jsonschema.
-    if {k for k in set(merged) & set(target) if not _annotation(k)}:
+    if {k for k in set(merged) & set(target) if not annotation(k)}:
         raise _Unsupported("$ref with overlapping keywords")
     return {**target, **merged}
 
@@ -143,7 +143,7 @@ class _Writer:
         if schema is False:
             return [f"{pad}return False"]
         schema = resolve(self.root, schema)
-        unknown = {k for k in set(schema) - _KNOWN if not _annotation(k)}
+        unknown = {k for k in set(schema) - _KNOWN if not annotation(k)}
         if unknown:
             raise _Unsupported(", ".join(sorted(unknown)))
         out: list[str] = []
@@ -203,7 +203,7 @@ class _Writer:
         if not isinstance(schema, dict):
             return None
         schema = resolve(self.root, schema)
-        if {k for k in schema if not _annotation(k)} != {"type"}:
+        if {k for k in schema if not annotation(k)} != {"type"}:
             return None
         types = schema["type"]
         names = [types] if isinstance(types, str) else list(types)

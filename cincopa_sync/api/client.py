@@ -26,7 +26,7 @@ from cincopa_sync.api.endpoints import Call
 from cincopa_sync.api.observe import Exchange, log_exchange
 from cincopa_sync.api.redact import Secret, redact
 from cincopa_sync.api.retry import RETRYABLE_STATUS, RetryPolicy, parse_retry_after
-from cincopa_sync.api.shapes import check_answer
+from cincopa_sync.api.shapes import check_answer, decode_answer
 from cincopa_sync.errors import (
     MAY_HAVE_ACTED,
     ApiError,
@@ -178,6 +178,7 @@ class CincopaClient:
         wall_clock: Callable[[], float] = time.time,
         max_connections: int = 8,
         observers: Sequence[Callable[[Exchange], None]] = (),
+        typed_decoding: bool = True,
     ) -> None:
         token = clean_token(token)
         if not token:
@@ -188,6 +189,9 @@ class CincopaClient:
         # Told about every attempt of every call: the -v line, and --http-log when given.
         self._observers = (log_exchange, *observers)
         self._wants_bodies = any(getattr(o, "wants_body", False) for o in observers)
+        # Listings decoded and checked in one pass where their shape allows (api/typed.py);
+        # False: always json and the item predicate (a test compares the two).
+        self._typed = typed_decoding
         self.policy = policy or RetryPolicy.from_env()
         self._clock, self._sleep, self._wall_clock = clock, sleep, wall_clock
         inner = transport or DeadlineTransport(
@@ -389,6 +393,10 @@ class CincopaClient:
             )
         if status in RETRYABLE_STATUS or status >= 500:
             raise _Retryable(f"server error (HTTP {status})", reached_server=True)
+        if self._typed and 200 <= status < 300:
+            checked = decode_answer(endpoint, response.content)
+            if checked is not None:
+                return checked
         body = _json_body(response)
         message = self._clean_message(body, secrets)
         if status == 403 or status == 401:

@@ -6,10 +6,13 @@ UnexpectedShape (exit 1), naming the endpoint, each JSON path and what was expec
 real API that differs from the contract ends in a report, never in a plan made from a
 misread answer. When the real API differs, the fix is that file and the endpoint table.
 
-Speed: the validators are built once per endpoint. jsonschema checks the envelope (the
-answer with its lists' item schemas left out); the items of a list, thousands per answer,
-are checked by a predicate compiled from their schema (`schemacheck`), and only an item it
-rejects goes through jsonschema, to say what is wrong.
+Speed: the validators are built once per endpoint. An answer holding a list of items (a
+listing: thousands of assets a page) is decoded and checked at once by a typed decoder
+compiled from its shape (`typed`), which keeps only the fields the shape names; when that
+decoder refuses the answer (or the client is told not to use it), the answer is decoded
+with json and checked: jsonschema checks the envelope (the answer with its lists' item
+schemas left out); the items are checked by a predicate compiled from their schema
+(`schemacheck`), and only an item it rejects goes through jsonschema, to say what is wrong.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.redact import redact
+from cincopa_sync.api.typed import DecodeError, compile_decoder
 from cincopa_sync.errors import Deviation, UnexpectedShape
 from cincopa_sync.resources import api_schema_dir
 from cincopa_sync.schemacheck import Check, compile_check, resolve
@@ -59,6 +64,20 @@ class Shape:
                 )
         self.envelope = Draft202012Validator(envelope)
         self.root = schema
+        # Only listings are worth it; their kinds read only what the shape names.
+        self.decoder = compile_decoder(schema) if self.lists else None
+
+    def decode(self, content: bytes) -> dict[str, Any] | None:
+        """The answer decoded and found to have the shape, `success` true, with only the
+        fields the shape names; None when the typed decoder is not sure (then decode with
+        json and `check`, which also say why)."""
+        if self.decoder is None:
+            return None
+        try:
+            body = self.decoder.decode(content)
+        except DecodeError:
+            return None
+        return body if body.get(ep.F_SUCCESS) is True else None
 
     def check(self, body: Mapping[str, Any]) -> None:
         """Raise UnexpectedShape unless the answer has the shape."""
@@ -118,6 +137,12 @@ def _compiled(folder: Path, endpoint: str) -> Shape | None:
 def shape_for(endpoint: str) -> Shape | None:
     """The endpoint's shape from SCHEMA_DIR, compiled once; None when it has no schema."""
     return _compiled(SCHEMA_DIR, endpoint)
+
+
+def decode_answer(endpoint: str, content: bytes) -> dict[str, Any] | None:
+    """A successful answer in the endpoint's shape, by the typed decoder; None: not sure."""
+    shape = shape_for(endpoint)
+    return None if shape is None else shape.decode(content)
 
 
 def check_answer(endpoint: str, body: Mapping[str, Any]) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from . import tokens
 from .account import Account, Asset
 from .faults import Fault, FaultPlan
-from .handlers import ENDPOINTS, ApiFailure, Context, Endpoint
+from .handlers import ENDPOINTS, ApiFailure, AssetItems, Context, Endpoint
 from .state import load_json, save_atomic
 from .uploads import UploadRules, Uploads
 from .variants import check_variant, reshape
@@ -180,6 +180,12 @@ class Emulator:
     def remove_asset(self, rid: str) -> Asset:
         with self._lock:
             return self.account.remove_asset(rid)
+
+    def warm(self) -> None:
+        """Encode every asset's listing item now (it is kept until the asset changes)."""
+        with self._lock:
+            for asset in self.account.iter_assets():
+                asset.wire_item()
 
     def to_json(self) -> dict[str, Any]:
         """The account in the seed/state format."""
@@ -355,9 +361,29 @@ def _json_reply(
 ) -> Reply:
     payload["runtime"] = int((time.perf_counter() - started) * 1000)
     if variant is not None:
-        payload = variant(payload)
-    body = json.dumps(payload, separators=(",", ":")).encode()
-    return Reply(status, body, dict(_JSON))
+        payload = variant(_as_dicts(payload))
+    return Reply(status, _encode(payload), dict(_JSON))
+
+
+def _as_dicts(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.as_dicts() if isinstance(v, AssetItems) else v for k, v in payload.items()}
+
+
+def _encode(payload: dict[str, Any]) -> bytes:
+    """Compact JSON; a list of assets as their items, each encoded once (`AssetItems`)."""
+    if not any(isinstance(v, AssetItems) for v in payload.values()):
+        return json.dumps(payload, separators=(",", ":")).encode()
+    parts = [
+        json.dumps(k).encode()
+        + b":"
+        + (
+            v.encoded()
+            if isinstance(v, AssetItems)
+            else json.dumps(v, separators=(",", ":")).encode()
+        )
+        for k, v in payload.items()
+    ]
+    return b"{" + b",".join(parts) + b"}"
 
 
 def _after_acting(fault: Fault, reply: Reply) -> Reply:

@@ -36,6 +36,17 @@ _EVENT_RE = re.compile(r"^[a-z][a-z_]*\.(?:[a-z][a-z_]*|\*)$")
 _URL_RE = re.compile(r"^https?://[^\s/?#]+\S*$")
 
 
+class AssetItems(list):
+    """The assets of an asset.list answer, encoded as items when the answer is (each asset's
+    item is encoded once: `Asset.wire_item`); `as_dicts()` for an answer to reshape."""
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [asset.to_item() for asset in self]
+
+    def encoded(self) -> bytes:
+        return b"[" + b",".join([asset.wire_item() for asset in self]) + b"]"
+
+
 class ApiFailure(Exception):
     """A call the API refuses with HTTP 200 and `{"success": false, "message": ...}`."""
 
@@ -168,7 +179,7 @@ def asset_list(ctx: Context, params: Params) -> dict[str, Any]:
         matching = [a for a in pool if check is None or check(a)]
         total, chosen = len(matching), matching[start:stop]
     return {
-        "items": [a.to_item() for a in chosen],
+        "items": AssetItems(chosen),
         "items_data": {
             "page": page,
             "items_per_page": per_page,

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -318,3 +320,24 @@ def test_direct_asset_changes(emulator) -> None:
     assert emulator.account.assets_with_reference("SKU-50") == []
     with pytest.raises(AttributeError):
         emulator.account.assets_by_rid["rid0001"].rid = "other"
+
+
+def test_a_listed_asset_shows_every_change_made_after_it_was_listed(client_for) -> None:
+    """Each asset's item is encoded once and kept: a write, or a field assigned behind the
+    API's back, must show in the next listing all the same."""
+    em = Emulator(base_seed(3))
+    client = client_for(em)
+    first = listing(client, rid="rid0002")["items"][0]
+    assert first["caption"] == "Caption 2"
+    written = client.post(
+        "asset.set_meta.json", params={"rid": "rid0002", "caption": "New", "tags": "x,y"}
+    )
+    assert written.json()["success"] is True
+    again = listing(client, rid="rid0002")["items"][0]
+    assert (again["caption"], again["tags"]) == ("New", ",x,y,")
+    em.account.assets_by_rid["rid0002"].reference_id = "SKU-NEW"
+    assert listing(client, rid="rid0002")["items"][0]["reference_id"] == "SKU-NEW"
+    assert listing(client, reference_id="SKU-NEW")["items"][0]["rid"] == "rid0002"
+    body = listing(client)
+    assert body == json.loads(json.dumps(body))  # one JSON document, items in it
+    assert [item["caption"] for item in body["items"]] == ["Caption 1", "New", "Caption 3"]

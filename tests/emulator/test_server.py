@@ -173,5 +173,6 @@ def test_stats_count_calls_by_endpoint_and_reset() -> None:
         stats = httpx.get(root + "_emulator/stats").json()
         assert stats["calls"] == {"asset.list": 3, "ping": 1}
         assert 0 < stats["service_seconds"] < 5
+        assert 0 < stats["cpu_seconds"] < 5
         httpx.get(root + "_emulator/stats?reset=1")
         assert httpx.get(root + "_emulator/stats").json()["calls"] == {}
