@@ -2,9 +2,9 @@
 I/O (its connections are made by api/deadline.py, which keeps each call's time budget).
 
 The token, and the values of a call's secret params (a security key, a Slack URL), are
-added by `_TokenTransport`, below httpx's Client: the URLs httpx logs, the requests its
-exceptions and responses carry and everything this module builds hold neither; a secret
-param shows there as `(sensitive)`.
+added by `_TokenTransport` at the last moment, just above httpx's transport: the requests
+httpx's exceptions and responses carry and everything this module builds and logs hold
+neither; a secret param shows there as `(sensitive)`.
 """
 
 from __future__ import annotations
@@ -42,6 +42,15 @@ log = logging.getLogger("cincopa_sync.api")
 
 # The request extension that carries a call's secret param values down to the transport.
 _SECRETS = "cincopa_sync.secrets"
+# The headers of every request: those an httpx.Client sends, with our name.
+_HEADERS = httpx.Headers(
+    {
+        "Accept": "*/*",
+        "Accept-Encoding": "gzip, deflate",
+        "Connection": "keep-alive",
+        "User-Agent": f"cincopa-sync python-httpx/{httpx.__version__}",
+    }
+)
 
 
 class _TokenTransport(httpx.BaseTransport):
@@ -197,13 +206,11 @@ class CincopaClient:
         inner = transport or DeadlineTransport(
             httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         )
-        self._http = httpx.Client(
-            transport=_TokenTransport(inner, self._token),
-            timeout=httpx.Timeout(
-                self.policy.read_timeout, connect=self.policy.connect_timeout, pool=None
-            ),
-            follow_redirects=False,  # a redirect would carry the token to another place
-        )
+        # Requests go straight to the transport, not through an httpx.Client: the Client
+        # adds nothing this client uses (redirects are never followed, since one would
+        # carry the token elsewhere; no cookies, no auth flow, no hooks) and cost 0.25 ms
+        # of CPU a call, as much as the transport itself.
+        self._transport = _TokenTransport(inner, self._token)
         self._lock = threading.Lock()
         # At most max_connections requests reach httpx at once, so that its pool never
         # queues one: httpcore 1.0.9 can close a connection it has just handed to a queued
@@ -216,7 +223,7 @@ class CincopaClient:
         return f"CincopaClient(base_url={self.base_url!r})"
 
     def close(self) -> None:
-        self._http.close()
+        self._transport.close()
 
     def __enter__(self) -> CincopaClient:
         return self
@@ -294,15 +301,20 @@ class CincopaClient:
     def _attempt(self, call: Call, write: bool, remaining: float, attempt: int) -> dict[str, Any]:
         endpoint = call.endpoint
         url = self.base_url + endpoint + ep.URL_SUFFIX
-        timeout = httpx.Timeout(
-            max(0.001, min(self.policy.read_timeout, remaining)),
-            connect=max(0.001, min(self.policy.connect_timeout, remaining)),
-            pool=None,
-        )
+        read, connect = self.policy.read_timeout, self.policy.connect_timeout
+        timeout = {
+            "connect": max(0.001, min(connect, remaining)),
+            "read": max(0.001, min(read, remaining)),
+            "write": max(0.001, min(read, remaining)),
+            "pool": None,
+        }
         method = "POST" if write else "GET"
         # Secret values travel beside the request, not in it: see _TokenTransport.
         shown = [(k, SENSITIVE if k in call.secret else v) for k, v in call.params]
         hidden = {k: v for k, v in call.params if k in call.secret}
+        extensions: dict[str, object] = {"timeout": timeout}
+        if hidden:
+            extensions[_SECRETS] = hidden
         started = self._clock()
         response: httpx.Response | None = None
         failure: str | None = None
@@ -314,13 +326,16 @@ class CincopaClient:
                 raise _Retryable("no connection was free within the budget", False)
             try:
                 with budget(max(0.0, remaining)):
-                    response = self._http.request(
-                        method,
-                        url,
-                        params=shown,
-                        timeout=timeout,
-                        extensions={_SECRETS: hidden} if hidden else None,
+                    request = httpx.Request(
+                        method, url, params=shown, headers=_HEADERS, extensions=extensions
                     )
+                    answer = self._transport.handle_request(request)
+                    answer.request = request
+                    try:
+                        answer.read()
+                    finally:
+                        answer.close()
+                    response = answer  # only an answer read whole is told and checked
             except _Unresolved as exc:  # not retried: the name will not resolve in a second
                 raise ApiError(
                     endpoint, f"cannot resolve the API host {self.host} ({self._clean(exc)})"

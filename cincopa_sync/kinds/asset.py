@@ -7,6 +7,8 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
+from itertools import compress
+from operator import methodcaller, or_
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -69,6 +71,9 @@ FIELDS = (
 )
 _SHAPE: ListShape = ep.LISTS[ep.ASSET_LIST]
 _NOTHING = object()
+_GET_RID = methodcaller("get", RID, "")
+_GET_REF = methodcaller("get", REFERENCE_ID)
+_GET_FILENAME = methodcaller("get", FILENAME)
 _CLAIMS = {by: f"asset {by}" for by in (RID, REFERENCE_ID)}  # identity namespaces
 
 
@@ -365,7 +370,7 @@ class AssetKind(Kind):
 
     def _keep(
         self,
-        items: Iterable[Item],
+        items: Sequence[Item],
         rids: Set[str],
         refs: Set[str],
         live: AssetLive,
@@ -373,30 +378,36 @@ class AssetKind(Kind):
         named: _Named = ({}, {}),
     ) -> None:
         """Keep only the assets the manifests name (and the orphans of the sources' file
-        names), so memory follows the managed set."""
+        names), so memory follows the managed set. The page is sifted in C (map, compress,
+        set lookups): an asset no manifest names costs finding its rid and dropping it."""
         by_rid, by_ref = named
-        for item in items:
-            rid = str(item.get(RID, ""))
-            ref = str(item.get(REFERENCE_ID) or "")
-            wanted = rid in rids
-            if ref:
-                if ref in refs:
-                    wanted = True
+        rid_of = list(map(str, map(_GET_RID, items)))
+        want = list(map(rids.__contains__, rid_of))
+        if refs or names:
+            ref_of = list(map(_GET_REF, items))
+            if refs:
+                hit = list(map(refs.__contains__, ref_of))
+                for rid, ref in compress(zip(rid_of, ref_of, strict=True), hit):
                     matches = live.by_reference.setdefault(ref, [])
                     if rid not in matches:
                         matches.append(rid)
-            elif names and item.get(FILENAME) in names:
-                orphans = live.orphans.setdefault(str(item[FILENAME]), [])
-                if rid not in orphans:
-                    orphans.append(rid)
-            if wanted:
-                spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
-                if spec is not None and other is None:
-                    live.objects[spec.ident] = self.parse(item, spec)
-                elif other is not None and spec is None:
-                    live.objects[rid] = self.parse(item, other)
-                else:  # named twice (the diff says so): all of it, as it is
-                    live.objects[rid] = self.parse(item)
+                want = list(map(or_, want, hit))
+            if names:
+                named_file = map(names.__contains__, map(_GET_FILENAME, items))
+                for item, rid, ref in compress(zip(items, rid_of, ref_of, strict=True), named_file):
+                    if not ref:  # an asset with a reference_id is no orphan
+                        orphans = live.orphans.setdefault(str(item[FILENAME]), [])
+                        if rid not in orphans:
+                            orphans.append(rid)
+        for item, rid in compress(zip(items, rid_of, strict=True), want):
+            ref = str(item.get(REFERENCE_ID) or "")
+            spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
+            if spec is not None and other is None:
+                live.objects[spec.ident] = self.parse(item, spec)
+            elif other is not None and spec is None:
+                live.objects[rid] = self.parse(item, other)
+            else:  # named twice (the diff says so): all of it, as it is
+                live.objects[rid] = self.parse(item)
 
     def parse(
         self, item: Mapping[str, object], like: AssetSpec | None = None

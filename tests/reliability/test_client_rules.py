@@ -47,7 +47,7 @@ def test_retry_after_that_is_not_a_finite_number_is_ignored() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", lambda: 1445412470.0) == 10.0
 
 
-def test_secret_params_reach_the_server_but_not_httpx_logs_or_errors(caplog) -> None:
+def test_secret_params_reach_the_server_but_not_logs_or_errors(caplog) -> None:
     caplog.set_level(logging.DEBUG)
     seen: list[httpx.Request] = []
 
@@ -62,7 +62,7 @@ def test_secret_params_reach_the_server_but_not_httpx_logs_or_errors(caplog) -> 
     client.call(ep.webhook_set("https://h.example.com/x", ["asset.*"], KEY))
     assert seen[1].url.params["hook_url"] == SLACK  # it did travel
     assert seen[2].url.params["security_key"] == KEY
-    assert "webhook.set_slack.json?hook_url=%28sensitive%29" in caplog.text
+    assert "webhook.set_slack hook_url=(sensitive)" in caplog.text  # the call was logged
     text = caplog.text + repr([r.args for r in caplog.records])
     for secret in (SLACK, KEY, "secretpath", "k3y", "tok-123"):
         assert secret not in text
