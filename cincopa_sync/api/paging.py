@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 from operator import methodcaller
 from typing import Any, TypeVar
@@ -26,9 +26,15 @@ from cincopa_sync.errors import ApiError, UnstableRead
 
 log = logging.getLogger("cincopa_sync.api")
 
-# Asked for on every listing: large, because the server honours what it can (it says
-# how many in items_data) and every page saved is a round trip saved.
+# Asked for on page 1 of every listing: large, because the server honours what it can
+# (it says how many in items_data) and every page saved is a round trip saved. The
+# largest size it honours is not documented: a listing of many pages probes upward
+# (Reader.widest), by PROBE_FACTOR, up to MAX_PAGE_SIZE. Past 10,000 items a page, the
+# cost of a call is a small part of its page's own (decoding, sifting), while the pages in
+# flight hold more memory and one answer takes longer to make, nearer the read timeout.
 DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 10_000
+PROBE_FACTOR = 10
 READ_ATTEMPTS = 3
 
 Item = Mapping[str, Any]
@@ -98,10 +104,60 @@ class Reader:
     client: CincopaClient
     pool: ThreadPoolExecutor
     page_size: int = DEFAULT_PAGE_SIZE
-    # Pages read ahead of the one being taken, at most: against a fast server, reading
-    # every page at once held a whole account's pages in memory (1 GB for a million
-    # assets in pages of 1,000) while they waited their turn.
+    # Pages read ahead of the one being taken, at most, when pages are of DEFAULT_PAGE_SIZE
+    # (larger pages: as many items' worth, two pages at least): against a fast server,
+    # reading every page at once held a whole account's pages in memory (1 GB for a
+    # million assets in pages of 1,000) while they waited their turn.
     ahead: int = 16
+    # The page size settled for each listing endpoint in this run (see `widest`).
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    def size(self, endpoint: str) -> int:
+        """The items_per_page to ask for on a page of this listing."""
+        return self.sizes.get(endpoint, self.page_size)
+
+    def widest(
+        self,
+        call_for: Callable[[int, int], Call],
+        shape: ListShape,
+        first: tuple[list[Item], PageInfo],
+        *,
+        instead: int | None = None,
+    ) -> tuple[list[Item], PageInfo]:
+        """Page 1 of a listing, `first` (read at `size`), read again with larger pages
+        while the server honours each size asked and the larger page saves calls: fewer
+        than the pages left at the size of now, and than `instead` (the calls another way
+        of reading would make). `call_for(number, size)` makes a page's call. The size of
+        the page 1 returned is settled for the rest of the run: every later page of this
+        listing asks for it, so pages are numbered as page 1 was. A larger size the API
+        refuses ends the probing; what was read stays good."""
+        endpoint = call_for(1, 1).endpoint
+        if endpoint in self.sizes:
+            return first
+        asked = self.page_size
+        while (larger := next_size(asked, first[1])) is not None:
+            info = first[1]
+            calls_then = -(-info.items_count // larger)  # page 1 again, and the rest
+            if calls_then >= min(
+                info.pages_count - 1, instead if instead is not None else info.pages_count
+            ):
+                break
+            try:
+                first = self.page(call_for(1, larger), shape, 1)
+            except ApiError as exc:
+                log.info(
+                    "%s: pages of %d refused (%s); reading pages of %d",
+                    endpoint,
+                    larger,
+                    exc.api_message,
+                    asked,
+                )
+                break
+            asked = larger
+        self.sizes[endpoint] = asked
+        if asked != self.page_size:
+            log.info("%s: the server honours %d items a page", endpoint, first[1].items_per_page)
+        return first
 
     def map(self, function: Callable[[T], U], items: Iterable[T]) -> list[U]:
         return list(self.pool.map(function, items))
@@ -133,14 +189,19 @@ class Reader:
         def fetch(number: int) -> tuple[list[Item], PageInfo]:
             return self.page(call_for(number), shape, number)
 
-        fetched = self._ahead(fetch, numbers) if concurrent else map(fetch, numbers)
+        if concurrent:
+            fetched = self._ahead(fetch, numbers, info.items_per_page)
+        else:
+            fetched = map(fetch, numbers)
         for more, more_info in fetched:
             tally.add(more, more_info)
             take(more)
         return tally if info.pages_count > 1 else None
 
-    def _ahead(self, function: Callable[[int], U], numbers: range) -> Iterator[U]:
-        """`pool.map` in order, with at most `ahead` results started and not yet taken."""
+    def _ahead(self, function: Callable[[int], U], numbers: range, per_page: int) -> Iterator[U]:
+        """`pool.map` in order, with at most `ahead` pages (of DEFAULT_PAGE_SIZE: larger
+        pages, as many items' worth) started and not yet taken."""
+        ahead = min(self.ahead, max(2, self.ahead * DEFAULT_PAGE_SIZE // max(1, per_page)))
         submit = getattr(self.pool, "submit", None)
         if submit is None:  # an inline pool: one after another anyway
             yield from self.pool.map(function, numbers)
@@ -148,7 +209,7 @@ class Reader:
         pending: deque[Future[U]] = deque()
         rest = iter(numbers)
         try:
-            for number in islice(rest, self.ahead):
+            for number in islice(rest, ahead):
                 pending.append(submit(function, number))
             while pending:
                 result = pending.popleft().result()
@@ -182,6 +243,14 @@ class Reader:
 
         self.until_still(read_once)
         return found
+
+
+def next_size(asked: int, info: PageInfo) -> int | None:
+    """The page size to probe after an answer to `asked`: None when the server gave fewer
+    per page than asked (its cap) or `asked` is the ceiling already."""
+    if info.items_per_page < asked or asked >= MAX_PAGE_SIZE:
+        return None
+    return min(asked * PROBE_FACTOR, MAX_PAGE_SIZE)
 
 
 def items_of(body: Mapping[str, Any], key: str, endpoint: str) -> list[Item]:

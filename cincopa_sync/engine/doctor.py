@@ -4,19 +4,20 @@ It calls every endpoint a plan reads from (ping, page 1 of asset.list with `deta
 asset.get_tags, portal.list, webhook.list) and says, for each, whether its answer has the
 shape the client relies on (schemas/api/) or how it differs and what that breaks; which
 account the token opens and what its permissions allow; and the page size the server
-really honours. Nothing is written, whatever the token may do.
+really honours (a listing that honours 1,000 is asked again for larger pages, as plans
+do). Nothing is written, whatever the token may do.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import Call
-from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE
+from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, next_size
 from cincopa_sync.errors import ApiError, Deviation, PermissionDenied, UnexpectedShape
 from cincopa_sync.kinds import kinds
 
@@ -113,7 +114,7 @@ def _check(client: CincopaClient, call: Call, permissions: frozenset[str] | None
         return EndpointCheck(endpoint, FAILED, notes=(why,))
     except ApiError as exc:
         return EndpointCheck(endpoint, FAILED, notes=(exc.api_message,))
-    return EndpointCheck(endpoint, OK, notes=tuple(_seen(call, answer)))
+    return EndpointCheck(endpoint, OK, notes=(*_seen(call, answer), *_probe(client, call, answer)))
 
 
 def _differs(exc: UnexpectedShape) -> EndpointCheck:
@@ -148,6 +149,32 @@ def _seen(call: Call, answer: Mapping[str, Any]) -> list[str]:
                 "set; if one does, the API does not return it and plans would miss it"
             )
     return notes
+
+
+def _probe(client: CincopaClient, call: Call, answer: Mapping[str, Any]) -> list[str]:
+    """A listing that honoured the page size asked is asked again for larger pages, as a
+    plan would (see Reader.widest), and the largest honoured is told."""
+    shape, asked = ep.LISTS.get(call.endpoint), call.param(ep.F_ITEMS_PER_PAGE)
+    items = answer.get(shape.items) if shape else None
+    if not asked or not isinstance(items, list):
+        return []
+    size, info, tried = int(asked), ep.parse_page_info(answer, 1, len(items)), []
+    while (larger := next_size(size, info)) is not None:
+        params = tuple((k, str(larger) if k == ep.F_ITEMS_PER_PAGE else v) for k, v in call.params)
+        try:
+            bigger = client.call(replace(call, params=params))
+        except ApiError as exc:
+            return [f"pages of {larger} refused ({exc.api_message}): plans read pages of {size}"]
+        found = bigger.get(shape.items)  # type: ignore[union-attr]
+        info = ep.parse_page_info(bigger, 1, len(found) if isinstance(found, list) else 0)
+        tried.append(f"{larger:,}")
+        size = larger
+    if not tried:
+        return []
+    return [
+        f"asked again for pages of {', '.join(tried)}: the server honours "
+        f"{info.items_per_page:,} items per page (plans ask for at most {MAX_PAGE_SIZE:,})"
+    ]
 
 
 def _access(permissions: frozenset[str]) -> tuple[KindAccess, ...]:

@@ -257,6 +257,12 @@ class AssetKind(Kind):
         by_rid = {s.ident: s for s in specs if s.by == RID}
         by_ref = {s.ident: s for s in specs if s.by == REFERENCE_ID}
         sources = {s.ident: filename_of(s.source) for s in specs if s.source}
+        # Only a plan that may add tags needs the tag cloud: read beside the listing.
+        wants_tags, submit = (
+            any(s.fields.get(TAGS) for s in specs),
+            getattr(reader.pool, "submit", None),
+        )
+        tags = submit(reader.client.call, ep.asset_get_tags()) if wants_tags and submit else None
         live = self._read(
             reader,
             by_rid.keys(),
@@ -264,9 +270,9 @@ class AssetKind(Kind):
             {r: n for r, n in sources.items() if n},
             (by_rid, by_ref),
         )
-        if any(s.fields.get(TAGS) for s in specs):  # only a plan that may add tags needs it
-            cloud = reader.client.call(ep.asset_get_tags()).get(ep.F_TAG_CLOUD)
-            live.tag_cloud = _tags_of(cloud)
+        if wants_tags:
+            answer = tags.result() if tags else reader.client.call(ep.asset_get_tags())
+            live.tag_cloud = _tags_of(answer.get(ep.F_TAG_CLOUD))
         return live
 
     def reread(self, reader: Reader, keys: Iterable[str]) -> dict[str, LiveObject]:
@@ -323,14 +329,19 @@ class AssetKind(Kind):
         """
 
         def page_call(number: int) -> ep.Call:
-            return ep.asset_list(page=number, items_per_page=reader.page_size)
+            return _page_call(number, reader.size(ep.ASSET_LIST))
 
         names = frozenset(sources.values())
         first = reader.page(page_call(1), _SHAPE, 1)
         live.total = first[1].items_count
         self._keep(first[0], rids, refs, live, names, named)
-        missing_rids = sorted(rids - live.objects.keys())
         # a reference may sit on a later page; a create may need a search
+        lookups = len(rids - live.objects.keys()) + len(refs) + len(sources)
+        widest = reader.widest(_page_call, _SHAPE, first, instead=lookups)
+        if widest is not first:  # page 1 again, in larger pages: it holds page 1 of before
+            first = widest
+            self._keep(first[0], rids, refs, live, names, named)
+        missing_rids = sorted(rids - live.objects.keys())
         lookups = len(missing_rids) + len(refs) + len(sources)
         if first[1].pages_count - 1 <= lookups:
             live.read = "listing"
@@ -677,10 +688,13 @@ class AssetKind(Kind):
 
         def read_once() -> PageTally | None:
             assets.clear()
+            size = reader.size(ep.ASSET_LIST)
+            first = reader.widest(_page_call, _SHAPE, reader.page(_page_call(1, size), _SHAPE, 1))
             return reader.pages(
-                lambda n: ep.asset_list(page=n, items_per_page=reader.page_size),
+                lambda n: _page_call(n, reader.size(ep.ASSET_LIST)),
                 _SHAPE,
                 take,
+                first=first,
                 concurrent=True,
             )
 
@@ -755,6 +769,11 @@ def filename_of(source: str | None) -> str:
     """The filename an upload of `source` gives the new asset: the URL's last path segment,
     percent-escapes decoded ("" when the path ends in "/")."""
     return unquote(urlsplit(source or "").path.rsplit("/", 1)[-1])
+
+
+def _page_call(number: int, size: int) -> ep.Call:
+    """A page of the whole asset listing, in pages of `size`."""
+    return ep.asset_list(page=number, items_per_page=size)
 
 
 def _tags_of(cloud: object) -> frozenset[str]:

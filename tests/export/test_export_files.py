@@ -92,8 +92,11 @@ def test_10001_assets_split_into_files_of_5000_in_rid_order(tmp_path: Path) -> N
         ]
         assert rids == sorted(rids) and len(set(rids)) == count
         assert result.counts["asset"] == count
-        # the listing paged (11 pages of at most 1,000), concurrently, each page once
-        assert sum(1 for c in emulator.calls if c.endpoint == "asset.list") == 11
+        # the listing paged (11 pages of at most 1,000), concurrently, each page once, and
+        # page 1 was asked for once more in pages of 10,000 (the server gave 1,000)
+        listing = [c for c in emulator.calls if c.endpoint == "asset.list"]
+        assert [c.params.get("items_per_page") for c in listing[:2]] == ["1000", "10000"]
+        assert len(listing) == 12
 
         desired = load_manifests([str(out)], {})
         assert make_plan_for(desired, read_live(client, desired)).changes == ()

@@ -1,0 +1,135 @@
+"""The page size a listing asks for: 1,000 on page 1, then larger while the server
+honours it and a larger page saves calls; what was settled holds for the run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cincopa_sync.api.client import CincopaClient
+from cincopa_sync.api.endpoints import PageInfo
+from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, next_size
+from cincopa_sync.emulator import Emulator
+from cincopa_sync.engine.diff import make_plan_for
+from cincopa_sync.engine.read import read_live, reader_for
+from cincopa_sync.kinds import get
+from cincopa_sync.manifest import load_manifests
+
+
+def _account(count: int) -> dict:
+    return {
+        "assets": [
+            {"id": str(i + 1), "rid": f"r{i:06d}", "caption": f"c{i}", "tags": ["t"]}
+            for i in range(count)
+        ]
+    }
+
+
+def _client(emulator: Emulator, refuse_above: int | None = None) -> CincopaClient:
+    inner = emulator.transport()
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked = int(request.url.params.get("items_per_page", "0"))
+        if refuse_above is not None and asked > refuse_above:
+            return httpx.Response(200, json={"success": False, "message": "bad items_per_page"})
+        response = inner.handle_request(request)
+        response.read()
+        return httpx.Response(response.status_code, content=response.content)
+
+    return CincopaClient(
+        "http://emulator.test/v2/", "emulator-token", transport=httpx.MockTransport(handle)
+    )
+
+
+def _sizes(emulator: Emulator) -> list[str]:
+    """items_per_page of each page of the whole listing (not of lookups) the server saw."""
+    pages = [c for c in emulator.calls if c.endpoint == "asset.list"]
+    return [c.params["items_per_page"] for c in pages if "rid" not in c.params]
+
+
+def _manifest(tmp_path: Path, rids: list[str]) -> Path:
+    lines = ["assets:"] + [f'  - rid: "{r}"\n    caption: "new {r}"' for r in rids]
+    path = tmp_path / "m.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("asked", "per_page", "then"),
+    [(1000, 1000, 10_000), (1000, 100, None), (10_000, 10_000, None), (1000, 5000, 10_000)],
+)
+def test_the_next_size_follows_what_the_server_honoured(asked, per_page, then) -> None:
+    assert next_size(asked, PageInfo(1, per_page, 50_000, 50_000 // per_page)) == then
+
+
+def test_a_server_that_honours_large_pages_is_read_in_pages_of_the_ceiling(tmp_path) -> None:
+    emulator = Emulator(_account(25_000), page_cap=50_000)
+    with _client(emulator) as client:
+        assets = _read_all(client)
+    assert len(assets) == 25_000
+    # page 1 in pages of 1,000 (25 pages), again in pages of 10,000 (3), then pages 2 and 3
+    assert _sizes(emulator) == ["1000"] + [str(MAX_PAGE_SIZE)] * 3
+
+
+def test_a_server_that_caps_below_what_was_asked_is_not_probed() -> None:
+    emulator = Emulator(_account(2_500), page_cap=100)
+    with _client(emulator) as client:
+        assert len(_read_all(client)) == 2_500
+    assert _sizes(emulator) == [str(DEFAULT_PAGE_SIZE)] * 25  # 25 pages of 100, no probe
+
+
+def test_a_larger_size_the_api_refuses_leaves_the_listing_in_pages_of_before() -> None:
+    emulator = Emulator(_account(5_000), page_cap=50_000)
+    with _client(emulator, refuse_above=DEFAULT_PAGE_SIZE) as client:
+        assert len(_read_all(client)) == 5_000
+    # the refused probe never reached the emulator; the listing went on in pages of 1,000
+    assert _sizes(emulator) == ["1000"] * 5
+
+
+def test_no_probe_when_a_larger_page_would_not_save_a_call() -> None:
+    emulator = Emulator(_account(2_000), page_cap=50_000)
+    with _client(emulator) as client:
+        assert len(_read_all(client)) == 2_000
+    assert _sizes(emulator) == ["1000", "1000"]  # a probe would cost the call it saves
+
+
+def test_lookups_win_when_even_larger_pages_cost_more(tmp_path) -> None:
+    emulator = Emulator(_account(50_000), page_cap=50_000)
+    desired = load_manifests([str(_manifest(tmp_path, ["r049998", "r049999"]))], {})
+    with _client(emulator) as client:
+        live = read_live(client, desired)
+    assert live.of("asset").read == "lookup"
+    # page 1 at 1,000, then one lookup per asset: 5 pages of 10,000 would be more calls
+    assert _sizes(emulator) == ["1000"]
+    assert sorted(live.of("asset").objects) == ["r049998", "r049999"]
+
+
+def test_the_strategy_counts_the_pages_of_the_size_the_server_honours(tmp_path) -> None:
+    """At pages of 1,000 the listing is 49 more calls, against 30 lookups; at pages of
+    10,000 it is 4 (and the probe): the listing wins, in pages of 10,000."""
+    rids = [f"r{i:06d}" for i in range(20_000, 20_030)]
+    emulator = Emulator(_account(50_000), page_cap=50_000)
+    desired = load_manifests([str(_manifest(tmp_path, rids))], {})
+    with _client(emulator) as client:
+        live = read_live(client, desired)
+        assert live.of("asset").read == "listing"
+        assert _sizes(emulator) == ["1000"] + ["10000"] * 5
+        plan = make_plan_for(desired, live)
+    assert len(plan.changes) == 30
+
+
+def test_the_settled_size_holds_for_every_later_read_of_the_run() -> None:
+    emulator = Emulator(_account(25_000), page_cap=50_000)
+    with _client(emulator) as client, reader_for(client) as reader:
+        kind = get("asset")
+        assert len(kind.export_read(reader)) == 25_000
+        emulator.calls.clear()
+        assert len(kind.export_read(reader)) == 25_000  # e.g. a read again after a write
+    assert _sizes(emulator) == ["10000"] * 3
+
+
+def _read_all(client: CincopaClient) -> list:
+    with reader_for(client) as reader:
+        return get("asset").export_read(reader)
