@@ -10,23 +10,21 @@ from dataclasses import dataclass, field, replace
 from itertools import compress
 from operator import methodcaller, or_
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import ListShape
-from cincopa_sync.errors import ApiError, Location, OutcomeUnknown, Problem
+from cincopa_sync.errors import Location, Problem
+from cincopa_sync.kinds.asset_upload import filename_of, run_create
 from cincopa_sync.kinds.base import (
-    Ended,
     ExportSink,
     Field,
-    Interrupted,
     Kind,
     KindDiff,
     LiveObject,
     PlanOptions,
     StepContext,
     Steps,
-    Wait,
     count_or_none,
     text,
 )
@@ -36,7 +34,6 @@ from cincopa_sync.plan import Change, FieldChange, Observed, plain
 from cincopa_sync.shown import show_value
 
 if TYPE_CHECKING:
-    from cincopa_sync.api.client import CincopaClient
     from cincopa_sync.api.paging import Item, PageTally, Reader
     from cincopa_sync.manifest.semantic import EntryContext
 
@@ -53,9 +50,6 @@ FILENAME = ep.ASSET_FILENAME
 # asset refuses when a second asset got it, or it moved; a create observes it absent.
 REF_KEY = "ref:"
 RESOLVES_TO = "resolves_to"
-# An upload's status is read first after POLL_FIRST seconds, then after pauses growing by
-# POLL_GROWTH up to POLL_MAX: few reads for uploads of seconds or of an hour alike.
-POLL_FIRST, POLL_GROWTH, POLL_MAX = 1.0, 2.0, 60.0
 
 # The managed fields, in the order plans show them; each is also a set_meta parameter.
 FIELDS = (
@@ -667,7 +661,7 @@ class AssetKind(Kind):
         return super().observe_again(like, current)
 
     def steps(self, change: Change, ctx: StepContext) -> Steps | None:
-        return _upload(change, ctx) if change.action == "create" else None
+        return run_create(change, ctx) if change.action == "create" else None
 
     def target_of(self, change: Change) -> str | None:
         last = change.calls[-1]
@@ -765,12 +759,6 @@ def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None
     return "\n".join(lines) + "\n", ""
 
 
-def filename_of(source: str | None) -> str:
-    """The filename an upload of `source` gives the new asset: the URL's last path segment,
-    percent-escapes decoded ("" when the path ends in "/")."""
-    return unquote(urlsplit(source or "").path.rsplit("/", 1)[-1])
-
-
 def _page_call(number: int, size: int) -> ep.Call:
     """A page of the whole asset listing, in pages of `size`."""
     return ep.asset_list(page=number, items_per_page=size)
@@ -820,86 +808,3 @@ def _new_tag_warnings(changes: Iterable[Change], known: frozenset[str] | None) -
             message += f"; {more} more {'entry adds' if more == 1 else 'entries add'} it"
         warnings.append(Problem(places[0], message, "warning"))
     return warnings
-
-
-# -- a create, run as steps --------------------------------------------------------------
-
-
-def _upload(change: Change, ctx: StepContext) -> Steps:
-    """Upload, read its status with growing pauses (holding no worker in between) until it
-    completes, then the one set_meta on the new rid. A lost upload answer is never sent
-    again: that could make two assets."""
-    upload, status_read, set_meta = change.calls
-    client = ctx.client
-    name = filename_of(upload.param("input"))
-    try:
-        body = client.call(upload, idempotent=False)
-    except OutcomeUnknown as exc:
-        return Ended("unknown", f"{exc}. {_NOT_AGAIN} {_check(name)}")
-    except ApiError as exc:
-        return Ended("failed", f"{exc}; nothing was uploaded")
-    status_id = str(body.get(ep.F_STATUS_ID) or "")
-    if not status_id:
-        return Ended("unknown", f"the upload answered without a status_id. {_check(name)}")
-    read = status_read.filled(status_id=status_id)
-    scale = client.policy.time_scale  # tests run the pauses faster
-    deadline = ctx.clock() + ctx.wait_timeout
-    pause = POLL_FIRST * scale
-    while True:
-        try:
-            yield Wait(max(0.0, min(pause, deadline - ctx.clock())))
-        except Interrupted:
-            return _abort(client, status_id, "interrupted while the upload was processing", name)
-        try:
-            answer = client.call(read)
-        except ApiError as exc:
-            why = f"the upload started (status_id {status_id}) but its status could not be read"
-            return Ended("unknown", f"{why}: {exc}. {_check(name)}")
-        state = answer.get(ep.F_UPLOAD_STATUS)
-        if state == ep.UPLOAD_COMPLETED:
-            break
-        if state == ep.UPLOAD_FAILED:
-            more = str(answer.get(ep.F_UPLOAD_MORE) or "").strip()
-            return Ended(
-                "failed",
-                f"the upload failed{f' ({more})' if more else ''}; nothing was written for it",
-            )
-        if ctx.clock() >= deadline:
-            why = f"the upload did not complete within --upload-timeout ({ctx.wait_timeout:g} s)"
-            return _abort(client, status_id, why, name)
-        pause = min(pause * POLL_GROWTH, POLL_MAX * scale)
-    rid = str(answer.get(ep.F_UPLOAD_RESID) or "")
-    if not rid:
-        return Ended("unknown", f"the upload completed without naming its asset. {_check(name)}")
-    try:
-        client.call(set_meta.filled(rid=rid))
-    except ApiError as exc:
-        return Ended(
-            "failed",
-            f"asset {rid} was uploaded, but its set_meta failed: {exc}. Plan again: it warns "
-            f"about {rid} (no reference_id) and says how to adopt it",
-            made=rid,
-        )
-    return Ended("applied", made=rid)
-
-
-_NOT_AGAIN = "The upload was not sent again: that could make a second asset."
-
-
-def _check(filename: str) -> str:
-    return (
-        f"Check by running `plan` again: if an asset was made, the plan warns about an asset "
-        f"without reference_id named {filename!r} and says how to adopt it; if not, it plans "
-        "the create again"
-    )
-
-
-def _abort(client: CincopaClient, status_id: str, why: str, filename: str) -> Ended:
-    try:
-        client.call(ep.asset_upload_abort(status_id))
-    except ApiError as exc:
-        return Ended(
-            "unknown",
-            f"{why}; aborting it (status_id {status_id}) failed: {exc}. {_check(filename)}",
-        )
-    return Ended("failed", f"{why}: aborted it (asset.upload_from_url_abort), no asset was made")
