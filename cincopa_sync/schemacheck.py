@@ -65,6 +65,33 @@ def resolve(root: dict, schema: dict) -> dict:
     return {**target, **merged}
 
 
+def inline(root: dict, schema: object, _through: tuple[str, ...] = ()) -> object:
+    """The schema with every local `$ref` replaced by what it names, where that is exact
+    (no overlapping keywords, no cycle): jsonschema then resolves nothing per instance,
+    which cost more than the check itself for an entry with errors. The target's
+    annotations win, as they do in jsonschema's errors from inside a `$ref`."""
+    if isinstance(schema, list):
+        return [inline(root, item, _through) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/") and ref not in _through:
+        node: object = root
+        try:
+            for part in ref[2:].split("/"):
+                node = node[part.replace("~1", "/").replace("~0", "~")]  # type: ignore[index]
+        except (KeyError, TypeError, IndexError):
+            node = None
+        if isinstance(node, dict):
+            target = inline(root, node, (*_through, ref))
+            rest = {k: inline(root, v, _through) for k, v in schema.items() if k != "$ref"}
+            if isinstance(target, dict) and not {
+                k for k in set(rest) & set(target) if not annotation(k)
+            }:
+                return {**rest, **target}
+    return {k: inline(root, v, _through) for k, v in schema.items()}
+
+
 def compile_check(schema: dict | bool, root: dict) -> Check:
     """A predicate that is True only for instances the schema accepts."""
     try:

@@ -24,7 +24,7 @@ from cincopa_sync.errors import Problem
 from cincopa_sync.kinds import kinds
 from cincopa_sync.manifest.yamlload import Document, position_of, spot_of
 from cincopa_sync.resources import schema_path
-from cincopa_sync.schemacheck import Check, compile_check, resolve
+from cincopa_sync.schemacheck import Check, compile_check, inline, resolve
 from cincopa_sync.shown import SENSITIVE, escape_controls
 
 # The repository's schemas/ in a checkout, the packaged copy when installed.
@@ -56,7 +56,7 @@ class _Compiled:
                 resolved = resolve(schema, items)
                 self.entries[key] = (
                     compile_check(resolved, schema),
-                    self.root.evolve(schema=resolved),
+                    self.root.evolve(schema=inline(schema, resolved)),
                 )
         self.top = Draft202012Validator(top, format_checker=None)
 

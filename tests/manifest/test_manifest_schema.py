@@ -244,3 +244,63 @@ def test_valid_entries_never_reach_jsonschema(
 def test_schema_is_compiled_once() -> None:
     first = schema_module.compiled()
     assert schema_module.compiled() is first
+
+
+# -- $ref inlined for the entry validators ------------------------------------------------
+
+
+def test_inline_replaces_local_refs_and_keeps_the_targets_annotations() -> None:
+    from cincopa_sync.schemacheck import inline
+
+    root = {
+        "$defs": {"text": {"type": "string", "maxLength": 3, "description": "short"}},
+        "properties": {"a": {"$ref": "#/$defs/text", "description": "mine"}},
+    }
+    assert inline(root, root["properties"]) == {
+        "a": {"type": "string", "maxLength": 3, "description": "short"}
+    }
+
+
+def test_inline_leaves_a_cycle_and_overlapping_keywords_to_jsonschema() -> None:
+    from cincopa_sync.schemacheck import inline
+
+    root = {
+        "$defs": {
+            "tree": {"type": "object", "properties": {"kids": {"$ref": "#/$defs/tree"}}},
+            "text": {"type": "string"},
+        },
+    }
+    looped = inline(root, {"$ref": "#/$defs/tree"})
+    assert looped["properties"]["kids"] == {"$ref": "#/$defs/tree"}
+    both = {"$ref": "#/$defs/text", "type": "integer"}
+    assert inline(root, both) == both
+
+
+def test_the_inlined_entry_validators_say_what_the_schema_says() -> None:
+    """Every entry schema, inlined, reports the same errors (path, keyword, message) as
+    the schema with its $refs, on entries wrong in many ways."""
+    from jsonschema import Draft202012Validator
+
+    from cincopa_sync.manifest.schema import compiled, load_schema
+    from cincopa_sync.schemacheck import resolve
+
+    schema = load_schema()
+    plain = Draft202012Validator(schema, format_checker=None)
+    wrong = [
+        {"rid": 12, "caption": 3, "tags": "x", "video_thumb_sec": -1, "nope": 1},
+        {"reference_id": "", "source": "ftp://x", "absent": "yes"},
+        {"subdomain": "Bad Name", "settings": {"a": []}, "active": "no", "name": 5},
+        {"url": "http://x", "events": ["bad event", 3], "type": "carrier-pigeon"},
+        {},
+    ]
+
+    def errors(validator, entry):
+        return sorted(
+            (tuple(e.absolute_path), e.validator, e.message) for e in validator.iter_errors(entry)
+        )
+
+    for key, (_check, validator) in compiled().entries.items():
+        items = resolve(schema, schema["properties"][key]["items"])
+        reference = plain.evolve(schema=items)
+        for entry in wrong:
+            assert errors(validator, entry) == errors(reference, entry), (key, entry)
