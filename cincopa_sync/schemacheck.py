@@ -126,7 +126,7 @@ _CLASSES: dict[str, tuple[type, ...]] = {
     "null": (type(None),),
 }
 _CONTAINERS = {"object": "dict", "array": "list"}
-_KNOWN = frozenset(
+KNOWN_KEYWORDS = frozenset(
     {
         "type",
         "enum",
@@ -170,7 +170,7 @@ class _Writer:
         if schema is False:
             return [f"{pad}return False"]
         schema = resolve(self.root, schema)
-        unknown = {k for k in set(schema) - _KNOWN if not annotation(k)}
+        unknown = {k for k in set(schema) - KNOWN_KEYWORDS if not annotation(k)}
         if unknown:
             raise _Unsupported(", ".join(sorted(unknown)))
         out: list[str] = []

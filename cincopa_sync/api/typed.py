@@ -19,26 +19,10 @@ from typing import Annotated, Any, Literal, TypedDict, Union
 
 import msgspec
 
-from cincopa_sync.schemacheck import annotation, resolve
+from cincopa_sync.schemacheck import KNOWN_KEYWORDS, annotation, resolve
 
 # Keywords a decoder honours; any other keyword (bar annotations) means no decoder.
-_KNOWN = frozenset(
-    {
-        "type",
-        "enum",
-        "pattern",
-        "minLength",
-        "maxLength",
-        "minimum",
-        "maximum",
-        "items",
-        "minItems",
-        "maxItems",
-        "properties",
-        "additionalProperties",
-        "required",
-    }
-)
+_KNOWN = KNOWN_KEYWORDS - {"const"}  # what the predicate compiler knows, bar const
 _STRING_ONLY = frozenset({"pattern", "minLength", "maxLength", "enum"})
 
 Decoder = msgspec.json.Decoder
