@@ -43,6 +43,7 @@ from cincopa_sync.render.json_format import plan_to_dict, render_json
 from cincopa_sync.render.markdown import render_markdown, render_problems_markdown
 from cincopa_sync.render.report import render_report
 from cincopa_sync.render.text import render_text
+from cincopa_sync.shown import Unresolved
 
 
 @contextlib.contextmanager
@@ -319,8 +320,16 @@ def _apply(
     from cincopa_sync.engine.apply import apply_plan, check_permissions
 
     # Every secret the writes carry is masked in whatever is printed or logged from here
-    # (a saved plan's come from the environment only now).
-    register_secrets(*(v for c in the_plan.calls() for k, v in c.params if k in c.secret))
+    # (a saved plan's come from the environment only now). Not an unresolved one: its
+    # text names variables (`${CINCOPA_HOOK_KEY}`), which the error about it must show.
+    register_secrets(
+        *(
+            v
+            for c in the_plan.calls()
+            for k, v in c.params
+            if k in c.secret and not isinstance(v, Unresolved)
+        )
+    )
     check_permissions(client, the_plan, account_info(client)["permissions"])
     total, done = len(the_plan.changes), [0]
 

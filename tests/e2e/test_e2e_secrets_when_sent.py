@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import Result
 from support import Served, serving
 
@@ -98,13 +99,17 @@ def test_validate_and_plan_warn_apply_stops_before_any_write_naming_every_variab
         assert again.exit_code == 0 and NO_CHANGES in again.stdout
 
 
+@pytest.mark.parametrize("variable", ["KEY_ONE", "CINCOPA_HOOK_KEY_OF_ASSETS"])
 def test_a_saved_plan_made_without_the_key_needs_it_at_apply(
-    run: Callable[..., Result], served: Served, tmp_path: Path
+    run: Callable[..., Result], served: Served, tmp_path: Path, variable: str
 ) -> None:
+    """A long variable name was masked as a secret (`apply needs these environment
+    variables for the secrets it sends: *** (for webhook...)`): the unresolved template
+    `${NAME}` was registered with the values to mask."""
     manifest = tmp_path / "hooks.yaml"
     manifest.write_text(
         f"webhooks:\n  - url: {KEYED}\n    events: [asset.deleted]\n"
-        "    security_key: ${KEY_ONE}\n",
+        f"    security_key: ${{{variable}}}\n",
         encoding="utf-8",
     )
     saved = tmp_path / "plan.json"
@@ -113,10 +118,13 @@ def test_a_saved_plan_made_without_the_key_needs_it_at_apply(
 
     missing = run("apply", "--plan", saved, *served.args, env=served.env)
     assert missing.exit_code == 3, missing.stderr
-    assert "KEY_ONE" in missing.stderr
+    assert f"secrets it sends: {variable} (for webhook." in missing.stderr
+    assert served.writes() == []
+    direct = run("apply", manifest, "--auto-approve", *served.args, env=served.env)
+    assert direct.exit_code == 3 and f"secrets it sends: {variable} (for" in direct.stderr
     assert served.writes() == []
 
-    applied = run("apply", "--plan", saved, *served.args, env={**served.env, "KEY_ONE": "k1"})
+    applied = run("apply", "--plan", saved, *served.args, env={**served.env, variable: "k1"})
     assert applied.exit_code == 0, applied.stdout + applied.stderr
     assert [(e, p["security_key"]) for e, p in served.writes()] == [("webhook.set", "k1")]
 
