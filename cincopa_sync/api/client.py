@@ -212,6 +212,9 @@ class CincopaClient:
         # of CPU a call, as much as the transport itself.
         self._transport = _TokenTransport(inner, self._token)
         self._lock = threading.Lock()
+        # The page size settled for each listing (api/paging.Reader.widest): kept here, on
+        # the one client of a run, so that every read of the run asks for it.
+        self.page_sizes: dict[str, int] = {}
         # At most max_connections requests reach httpx at once, so that its pool never
         # queues one: httpcore 1.0.9 can close a connection it has just handed to a queued
         # request, which then hangs until its read timeout (encode/httpcore#1110).

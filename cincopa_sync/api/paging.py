@@ -14,7 +14,7 @@ import logging
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 from operator import methodcaller
 from typing import Any, TypeVar
@@ -109,12 +109,10 @@ class Reader:
     # reading every page at once held a whole account's pages in memory (1 GB for a
     # million assets in pages of 1,000) while they waited their turn.
     ahead: int = 16
-    # The page size settled for each listing endpoint in this run (see `widest`).
-    sizes: dict[str, int] = field(default_factory=dict)
 
     def size(self, endpoint: str) -> int:
         """The items_per_page to ask for on a page of this listing."""
-        return self.sizes.get(endpoint, self.page_size)
+        return self.client.page_sizes.get(endpoint, self.page_size)
 
     def widest(
         self,
@@ -128,11 +126,13 @@ class Reader:
         while the server honours each size asked and the larger page saves calls: fewer
         than the pages left at the size of now, and than `instead` (the calls another way
         of reading would make). `call_for(number, size)` makes a page's call. The size of
-        the page 1 returned is settled for the rest of the run: every later page of this
-        listing asks for it, so pages are numbered as page 1 was. A larger size the API
+        the page 1 returned is settled for the rest of the run, on the client: every later
+        page of this listing, in any reader, asks for it, so pages are numbered as page 1
+        was. A larger size the API
         refuses ends the probing; what was read stays good."""
         endpoint = call_for(1, 1).endpoint
-        if endpoint in self.sizes:
+        settled = self.client.page_sizes
+        if endpoint in settled:
             return first
         asked = self.page_size
         while (larger := next_size(asked, first[1])) is not None:
@@ -154,7 +154,7 @@ class Reader:
                 )
                 break
             asked = larger
-        self.sizes[endpoint] = asked
+        settled[endpoint] = asked
         if asked != self.page_size:
             log.info("%s: the server honours %d items a page", endpoint, first[1].items_per_page)
         return first

@@ -122,12 +122,17 @@ def test_the_strategy_counts_the_pages_of_the_size_the_server_honours(tmp_path) 
 
 def test_the_settled_size_holds_for_every_later_read_of_the_run() -> None:
     emulator = Emulator(_account(25_000), page_cap=50_000)
-    with _client(emulator) as client, reader_for(client) as reader:
-        kind = get("asset")
-        assert len(kind.export_read(reader)) == 25_000
+    kind = get("asset")
+    with _client(emulator) as client:
+        with reader_for(client) as reader:
+            assert len(kind.export_read(reader)) == 25_000
+            emulator.calls.clear()
+            assert len(kind.export_read(reader)) == 25_000  # e.g. a read again after a write
+        assert _sizes(emulator) == ["10000"] * 3
         emulator.calls.clear()
-        assert len(kind.export_read(reader)) == 25_000  # e.g. a read again after a write
-    assert _sizes(emulator) == ["10000"] * 3
+        with reader_for(client) as another:  # apply's verification reads with its own
+            assert len(kind.export_read(another)) == 25_000
+        assert _sizes(emulator) == ["10000"] * 3
 
 
 def _read_all(client: CincopaClient) -> list:
