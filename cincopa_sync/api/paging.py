@@ -125,11 +125,12 @@ class Reader:
         """Page 1 of a listing, `first` (read at `size`), read again with larger pages
         while the server honours each size asked and the larger page saves calls: fewer
         than the pages left at the size of now, and than `instead` (the calls another way
-        of reading would make). `call_for(number, size)` makes a page's call. The size of
-        the page 1 returned is settled for the rest of the run, on the client: every later
-        page of this listing, in any reader, asks for it, so pages are numbered as page 1
-        was. A larger size the API
-        refuses ends the probing; what was read stays good."""
+        of reading would make). `call_for(number, size)` makes a page's call.
+
+        The size of the page 1 returned is settled for the rest of the run, on the
+        client: every later page of this listing, in any reader, asks for it, so pages
+        are numbered as page 1 was. A larger size the API refuses ends the probing; what
+        was read stays good."""
         endpoint = call_for(1, 1).endpoint
         settled = self.client.page_sizes
         if endpoint in settled:

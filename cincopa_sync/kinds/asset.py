@@ -252,10 +252,8 @@ class AssetKind(Kind):
         by_ref = {s.ident: s for s in specs if s.by == REFERENCE_ID}
         sources = {s.ident: filename_of(s.source) for s in specs if s.source}
         # Only a plan that may add tags needs the tag cloud: read beside the listing.
-        wants_tags, submit = (
-            any(s.fields.get(TAGS) for s in specs),
-            getattr(reader.pool, "submit", None),
-        )
+        wants_tags = any(s.fields.get(TAGS) for s in specs)
+        submit = getattr(reader.pool, "submit", None)  # None: an inline pool
         tags = submit(reader.client.call, ep.asset_get_tags()) if wants_tags and submit else None
         live = self._read(
             reader,
