@@ -14,13 +14,14 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.retry import TIME_SCALE_ENV
@@ -194,3 +195,18 @@ def lookup(client: CincopaClient, **params: str) -> list[LiveObject]:
     with reader_for(client) as reader:
         items = reader.every(lambda n: ep.asset_list(page=n, **params), ep.LISTS[ep.ASSET_LIST])
     return [kind.parse(item) for item in items]
+
+
+# -- property tests -----------------------------------------------------------------------
+
+
+def reproducible(max_examples: int, *also: HealthCheck) -> Callable[[Any], Any]:
+    """Settings of the slow property tests: the same examples on every run (CI passes or
+    fails alike), no deadline, no example database, large and slow examples allowed."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, *also],
+    )

@@ -21,8 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from support import reproducible
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import RESERVED_PORTAL_PARAMS as RESERVED_SETTINGS
@@ -165,13 +166,7 @@ def _env_for(seed: dict[str, Any]) -> dict[str, str]:
     return env
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@reproducible(60)
 @given(seed=accounts(), page_cap=st.integers(1, 4))
 def test_export_then_plan_shows_no_changes(
     seed: dict[str, Any], page_cap: int, read_all: Callable[[Path], str]

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
-from support import FakeTime
+from support import FakeTime, reproducible
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.client import CincopaClient
@@ -503,13 +503,7 @@ def _written(emulator: Emulator, seed: dict[str, Any]) -> list[tuple[str, dict[s
     return out
 
 
-@settings(
-    max_examples=50,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@reproducible(50)
 @given(scenarios())
 def test_one_apply_converges_with_exactly_the_planned_writes(scenario: Scenario) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -597,13 +591,7 @@ FAULTS = (
 )
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@reproducible(40)
 @given(scenarios(), st.lists(st.sampled_from(FAULTS), min_size=1, max_size=3, unique=True))
 def test_one_apply_converges_through_faults(scenario: Scenario, faults: list[str]) -> None:
     """Lost answers, 5xx, 429 and refused connections during the apply: every change still

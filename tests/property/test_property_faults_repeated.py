@@ -30,9 +30,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
-from support import FakeTime
+from support import FakeTime, reproducible
 from test_property_convergence import TEXT_FIELDS, Scenario, dump, scenarios
 
 from cincopa_sync.api import endpoints as ep
@@ -162,13 +162,7 @@ def _state_holds_the_manifest(
     assert (unnamed & set(hooks)) == (set() if prune.get("webhooks") else unnamed)
 
 
-@settings(
-    max_examples=40,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@reproducible(40)
 @given(
     scenarios(),
     st.lists(st.sampled_from(TRANSIENT), max_size=3, unique=True),

@@ -22,9 +22,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
-from support import FakeTime
+from support import FakeTime, reproducible
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.retry import RetryPolicy
@@ -225,13 +225,7 @@ def _read(account: dict[str, Any], desired: Any, typed: bool, taken: list[bool])
         return ("live", live.of("asset"), plan)
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@reproducible(300)
 @given(accounts())
 def test_the_typed_decoder_reads_what_json_reads(account: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as tmp:

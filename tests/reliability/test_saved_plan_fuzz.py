@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, given
 from hypothesis import strategies as st
 from reliability_helpers import MANIFEST, SEED, Served
 from saved_plan_helpers import apply_saved, load, save, write, writes
-from support import invoke
+from support import invoke, reproducible
 
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.emulator.server import EmulatorServer
@@ -126,13 +126,7 @@ def plan_and_writes(
     return load(path), writes(served), work, server
 
 
-@settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+@reproducible(200, HealthCheck.function_scoped_fixture)
 @given(data=st.data())
 def test_every_edit_is_refused_with_nothing_written_or_changes_nothing(
     data: st.DataObject,
