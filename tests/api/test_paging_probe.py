@@ -12,6 +12,7 @@ from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import PageInfo
 from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, next_size
 from cincopa_sync.emulator import Emulator
+from cincopa_sync.engine.apply import apply_plan
 from cincopa_sync.engine.diff import make_plan_for
 from cincopa_sync.engine.read import read_live, reader_for
 from cincopa_sync.kinds import get
@@ -118,6 +119,20 @@ def test_the_strategy_counts_the_pages_of_the_size_the_server_honours(tmp_path) 
         assert _sizes(emulator) == ["1000"] + ["10000"] * 5
         plan = make_plan_for(desired, live)
     assert len(plan.changes) == 30
+
+
+def test_apply_in_pages_of_the_ceiling_then_plan_again_is_no_changes(tmp_path) -> None:
+    rids = [f"r{i:06d}" for i in range(20_000, 20_030)]
+    emulator = Emulator(_account(50_000), page_cap=50_000)
+    desired = load_manifests([str(_manifest(tmp_path, rids))], {})
+    with _client(emulator) as client:
+        report = apply_plan(client, make_plan_for(desired, read_live(client, desired)))
+        assert report.exit_code == 0
+        assert len(emulator.calls_to("asset.set_meta")) == 30
+        again = make_plan_for(desired, read_live(client, desired))
+    assert again.changes == ()
+    assert set(_sizes(emulator)) == {"1000", "10000"}  # probed once, 10,000 after that
+    assert _sizes(emulator).count("1000") == 1
 
 
 def test_the_settled_size_holds_for_every_later_read_of_the_run() -> None:
