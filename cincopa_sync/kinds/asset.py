@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence, Set
-from dataclasses import dataclass, field, replace
-from itertools import compress
-from operator import methodcaller, or_
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from cincopa_sync.api import endpoints as ep
 from cincopa_sync.api.endpoints import ListShape
 from cincopa_sync.errors import Location, Problem
+from cincopa_sync.kinds.asset_read import (
+    FILENAME,
+    REFERENCE_ID,
+    RID,
+    AssetLive,
+    listing_page,
+    read_assets,
+)
 from cincopa_sync.kinds.asset_upload import filename_of, run_create
 from cincopa_sync.kinds.base import (
     ExportSink,
@@ -37,14 +43,11 @@ if TYPE_CHECKING:
     from cincopa_sync.api.paging import Item, PageTally, Reader
     from cincopa_sync.manifest.semantic import EntryContext
 
-RID = ep.ASSET_RID
-REFERENCE_ID = "reference_id"
 TAGS = "tags"
 VIDEO_THUMB_SEC = "video_thumb_sec"
 THUMB_ATTACHED_RID = "thumb_attached_rid"
 SOURCE = "source"  # create from this URL when missing: not a field of the asset
 ABSENT = "absent"  # true: delete the asset
-FILENAME = ep.ASSET_FILENAME
 # Staleness of an identity: the key `ref:<reference_id>` observes which rids have that
 # reference_id (the pseudo-field RESOLVES_TO), so a saved plan that resolved it to one
 # asset refuses when a second asset got it, or it moved; a create observes it absent.
@@ -65,9 +68,6 @@ FIELDS = (
 )
 _SHAPE: ListShape = ep.LISTS[ep.ASSET_LIST]
 _NOTHING = object()
-_GET_RID = methodcaller("get", RID, "")
-_GET_REF = methodcaller("get", REFERENCE_ID)
-_GET_FILENAME = methodcaller("get", FILENAME)
 _CLAIMS = {by: f"asset {by}" for by in (RID, REFERENCE_ID)}  # identity namespaces
 
 
@@ -109,25 +109,6 @@ class AssetSpec:
 
     def secrets(self) -> tuple[tuple[str, str], ...]:
         return ()
-
-
-@dataclass
-class AssetLive:
-    """The assets the manifests name, canonical, and how the listing was read."""
-
-    # by rid: of a listing for a plan, what its entry needs (see AssetKind.parse), and for
-    # an asset that is as its entry says, the entry's own values (without the rid)
-    objects: dict[str, LiveObject] = field(default_factory=dict)
-    by_reference: dict[str, list[str]] = field(default_factory=dict)  # asked refs only
-    read: str = "none"  # none | lookup | listing
-    total: int = 0  # the account's assets, as page 1's items_data counts them
-    # filename -> rids of assets without a reference_id, for the filenames of sources only:
-    # an upload an earlier run started and could not finish naming.
-    orphans: dict[str, list[str]] = field(default_factory=dict)
-    tag_cloud: frozenset[str] | None = None  # every tag some asset carries; None: not read
-
-
-_Named = tuple[Mapping[str, "AssetSpec"], Mapping[str, "AssetSpec"]]
 
 
 class AssetKind(Kind):
@@ -255,11 +236,12 @@ class AssetKind(Kind):
         wants_tags = any(s.fields.get(TAGS) for s in specs)
         submit = getattr(reader.pool, "submit", None)  # None: an inline pool
         tags = submit(reader.client.call, ep.asset_get_tags()) if wants_tags and submit else None
-        live = self._read(
+        live = read_assets(
             reader,
             by_rid.keys(),
             by_ref.keys(),
             {r: n for r, n in sources.items() if n},
+            self.parse,
             (by_rid, by_ref),
         )
         if wants_tags:
@@ -272,145 +254,14 @@ class AssetKind(Kind):
         have that reference_id (when any has)."""
         keys = set(keys)
         refs = {k.removeprefix(REF_KEY) for k in keys if k.startswith(REF_KEY)}
-        live = self._read(reader, {k for k in keys if not k.startswith(REF_KEY)}, refs, {})
+        rids = {k for k in keys if not k.startswith(REF_KEY)}
+        live = read_assets(reader, rids, refs, {}, self.parse)
         found: dict[str, LiveObject] = dict(live.objects)
         for ref in refs:
             matches = live.by_reference.get(ref)
             if matches:
                 found[REF_KEY + ref] = {RESOLVES_TO: tuple(sorted(matches))}
         return found
-
-    def _read(
-        self,
-        reader: Reader,
-        rids: Set[str],
-        refs: Set[str],
-        sources: Mapping[str, str],
-        named: _Named = ({}, {}),
-    ) -> AssetLive:
-        """`named`: the entries by rid and by reference_id, whose values a live asset
-        shares where they are equal."""
-        live = AssetLive()
-
-        def read_once() -> PageTally | None:
-            # nothing of a moving read is kept
-            live.objects, live.by_reference, live.orphans = {}, {}, {}
-            return self._read_once(reader, rids, refs, sources, live, named)
-
-        if rids or refs:
-            reader.until_still(read_once)
-        return live
-
-    def _read_once(
-        self,
-        reader: Reader,
-        rids: Set[str],
-        refs: Set[str],
-        sources: Mapping[str, str],
-        live: AssetLive,
-        named: _Named,
-    ) -> PageTally | None:
-        """The cheaper of a full listing and one lookup per named asset, by number of calls.
-
-        Page 1 of the listing is read first: it tells the account's size and the page size
-        the server honours, and often already holds some of the named assets. Returns the
-        tally of the listing's pages when it read more than one (lookups check their own).
-        `sources` (reference_id -> the filename its source makes) are the entries that may
-        be created: the listing also keeps the assets without reference_id of those names
-        (orphans); lookups search for them, one search per entry that is to be created.
-        """
-
-        def page_call(number: int) -> ep.Call:
-            return _page_call(number, reader.size(ep.ASSET_LIST))
-
-        names = frozenset(sources.values())
-        first = reader.page(page_call(1), _SHAPE, 1)
-        live.total = first[1].items_count
-        self._keep(first[0], rids, refs, live, names, named)
-        # a reference may sit on a later page; a create may need a search
-        lookups = len(rids - live.objects.keys()) + len(refs) + len(sources)
-        widest = reader.widest(_page_call, _SHAPE, first, instead=lookups)
-        if widest is not first:  # page 1 again, in larger pages: it holds page 1 of before
-            first = widest
-            self._keep(first[0], rids, refs, live, names, named)
-        missing_rids = sorted(rids - live.objects.keys())
-        lookups = len(missing_rids) + len(refs) + len(sources)
-        if first[1].pages_count - 1 <= lookups:
-            live.read = "listing"
-            return reader.pages(
-                page_call,
-                _SHAPE,
-                lambda items: self._keep(items, rids, refs, live, names, named),
-                first=first,
-                concurrent=True,
-            )
-        live.read = "lookup"
-        for ref in refs:  # found on page 1 or not, all matches are needed to spot duplicates
-            live.by_reference.pop(ref, None)
-        for items in reader.map(
-            lambda rid: reader.every(lambda n: ep.asset_list(rid=rid, page=n), _SHAPE),
-            missing_rids,
-        ):
-            self._keep(items, rids, set(), live, named=named)
-        ordered = sorted(refs)
-        found = reader.map(
-            lambda ref: reader.every(lambda n: ep.asset_list(reference_id=ref, page=n), _SHAPE),
-            ordered,
-        )
-        for ref, items in zip(ordered, found, strict=True):
-            live.by_reference[ref] = []
-            self._keep(items, set(), {ref}, live, named=named)
-        # Only the entries to be created need their orphans: search for those names.
-        pending = sorted({n for r, n in sources.items() if not live.by_reference.get(r)})
-        live.orphans = {}
-        searched = reader.map(
-            lambda name: reader.every(lambda n: ep.asset_list(search=name, page=n), _SHAPE),
-            pending,
-        )
-        for items in searched:
-            self._keep(items, set(), set(), live, frozenset(pending))
-        return None
-
-    def _keep(
-        self,
-        items: Sequence[Item],
-        rids: Set[str],
-        refs: Set[str],
-        live: AssetLive,
-        names: frozenset[str] = frozenset(),
-        named: _Named = ({}, {}),
-    ) -> None:
-        """Keep only the assets the manifests name (and the orphans of the sources' file
-        names), so memory follows the managed set. The page is sifted in C (map, compress,
-        set lookups): an asset no manifest names costs finding its rid and dropping it."""
-        by_rid, by_ref = named
-        rid_of = list(map(str, map(_GET_RID, items)))
-        want = list(map(rids.__contains__, rid_of))
-        if refs or names:
-            ref_of = list(map(_GET_REF, items))
-            if refs:
-                hit = list(map(refs.__contains__, ref_of))
-                for rid, ref in compress(zip(rid_of, ref_of, strict=True), hit):
-                    matches = live.by_reference.setdefault(ref, [])
-                    if rid not in matches:
-                        matches.append(rid)
-                want = list(map(or_, want, hit))
-            if names:
-                named_file = map(names.__contains__, map(_GET_FILENAME, items))
-                for item, rid, ref in compress(zip(items, rid_of, ref_of, strict=True), named_file):
-                    if not ref:  # an asset with a reference_id is no orphan
-                        orphans = live.orphans.setdefault(str(item[FILENAME]), [])
-                        if rid not in orphans:
-                            orphans.append(rid)
-        for item, rid in compress(zip(items, rid_of, strict=True), want):
-            ref = str(item.get(REFERENCE_ID) or "")
-            spec, other = by_rid.get(rid), by_ref.get(ref) if ref else None
-            if spec is not None and other is None:
-                live.objects[spec.ident] = self.parse(item, spec)
-            elif other is not None and spec is None:
-                live.objects[rid] = self.parse(item, other)
-            else:  # named twice (the diff says so): all of it, as it is
-                live.objects[rid] = self.parse(item)
 
     def parse(
         self, item: Mapping[str, object], like: AssetSpec | None = None
@@ -681,9 +532,11 @@ class AssetKind(Kind):
         def read_once() -> PageTally | None:
             assets.clear()
             size = reader.size(ep.ASSET_LIST)
-            first = reader.widest(_page_call, _SHAPE, reader.page(_page_call(1, size), _SHAPE, 1))
+            first = reader.widest(
+                listing_page, _SHAPE, reader.page(listing_page(1, size), _SHAPE, 1)
+            )
             return reader.pages(
-                lambda n: _page_call(n, reader.size(ep.ASSET_LIST)),
+                lambda n: listing_page(n, reader.size(ep.ASSET_LIST)),
                 _SHAPE,
                 take,
                 first=first,
@@ -755,11 +608,6 @@ def _entry(asset: LiveObject, *, by_reference: bool = False) -> tuple[str | None
     if thumb_rid:
         lines.append(f"    thumb_attached_rid: {literal(str(thumb_rid))}")
     return "\n".join(lines) + "\n", ""
-
-
-def _page_call(number: int, size: int) -> ep.Call:
-    """A page of the whole asset listing, in pages of `size`."""
-    return ep.asset_list(page=number, items_per_page=size)
 
 
 def _tags_of(cloud: object) -> frozenset[str]:
