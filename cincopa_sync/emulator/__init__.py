@@ -1,4 +1,4 @@
-"""A local emulator of the Cincopa REST API v2, written from docs (cincopa-api.md).
+"""A local emulator of the Cincopa REST API v2, written from the API's documentation.
 
 It must never import the client (cincopa_sync.api): sharing the client's mapping code
 would hide the client's mistakes. See docs/emulator.md.

@@ -96,7 +96,7 @@ def endpoint_from_path(path: str) -> str | None:
 
 
 class Emulator:
-    """An emulated Cincopa account behind the API contract of cincopa-api.md."""
+    """An emulated Cincopa account behind the API contract (the API's documentation)."""
 
     def __init__(
         self,

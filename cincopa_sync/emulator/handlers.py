@@ -1,4 +1,4 @@
-"""One function per API endpoint, written from cincopa-api.md.
+"""One function per API endpoint, written from the API's documentation.
 
 A handler takes the request context and the parameters (api_token already removed) and
 returns the success payload, or raises ApiFailure for an HTTP 200 `success: false`.

@@ -1,6 +1,6 @@
 """Token permission strings such as `|asset.*|portal.read|webhook.set|`.
 
-Meaning of an entry (cincopa-api.md, ASSUMED): `ns.*` every call of namespace `ns`,
+Meaning of an entry (assumed: the API documentation does not say): `ns.*` every call of namespace `ns`,
 `ns.read` / `ns.write` its reads or its writes, an exact method name that one call.
 """
 
