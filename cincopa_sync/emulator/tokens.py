@@ -1,7 +1,8 @@
 """Token permission strings such as `|asset.*|portal.read|webhook.set|`.
 
-Meaning of an entry (assumed: the API documentation does not say): `ns.*` every call of namespace `ns`,
-`ns.read` / `ns.write` its reads or its writes, an exact method name that one call.
+Meaning of an entry (assumed: the API documentation does not say): `ns.*` every call of
+namespace `ns`, `ns.read` / `ns.write` its reads or its writes, an exact method name that
+one call.
 """
 
 from __future__ import annotations
