@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
@@ -152,7 +153,7 @@ def plan(
         for warning in the_plan.risky_deletes():
             echo(f"warning: {warning}", err=True)
     if out:
-        echo(_saved_hint(out, risky), err=True)
+        echo(_saved_hint(out, risky, run), err=True)
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES
     return 0
@@ -179,14 +180,26 @@ def _step_summary(markdown: str) -> None:
         raise InvalidInput(f"GITHUB_STEP_SUMMARY={exc}") from None
 
 
-def _saved_hint(out: str, risky: bool) -> str:
+def _saved_hint(out: str, risky: bool, run: RunOptions) -> str:
+    # The apply command to copy: with what reaches the same account (the emulator and its
+    # state file, the environment), since apply --plan refuses another one.
+    words = ["cincopa-sync", "apply", "--plan", out]
+    environment = selected_environment()
+    if environment is not None:
+        words += ["--env", environment.name]
+    if run.use_emulator:
+        words += [
+            "--emulator",
+            *(["--emulator-state", run.emulator_state] if run.emulator_state else []),
+        ]
+    command = shlex.join(words)
     if not risky:
-        return f"Saved the plan to {out}: apply it with `cincopa-sync apply --plan {out}`."
+        return f"Saved the plan to {out}: apply it with `{command}`."
     return (
-        f"Saved the plan to {out}, but `cincopa-sync apply --plan {out}` refuses it (exit 4): "
+        f"Saved the plan to {out}, but `{command}` refuses it (exit 4): "
         "it deletes more than the safety threshold allows. If those deletes are meant, plan "
         f"again with --allow-deletes (the saved plan records it), or apply it with "
-        f"`cincopa-sync apply --plan {out} --allow-deletes`."
+        f"`{command} --allow-deletes`."
     )
 
 

@@ -287,3 +287,27 @@ def test_a_targeted_saved_plan_needs_only_its_own_secrets_and_keeps_its_notes(tm
     whole = invoke("apply", "--plan", path, "--emulator", "--emulator-state", state)
     assert whole.exit_code == 3  # the webhook changes do need theirs
     assert "CINCOPA_HOOK_KEY" in whole.stderr
+
+
+def test_the_hint_after_plan_out_is_a_command_that_applies_it(run, tmp_path):
+    """With --emulator the hint said `apply --plan FILE`, which refused the plan (made
+    against the emulator, not the default API): exit 3."""
+    state, saved = tmp_path / "state.json", tmp_path / "plan.json"
+    planned = run(
+        "plan", EXAMPLES, "--emulator", "--emulator-state", state, "--out", saved, env=SECRETS
+    )
+    assert planned.exit_code == 0, planned.stderr
+    hint = planned.stderr.split("apply it with `", 1)[1].split("`", 1)[0]
+    assert hint == f"cincopa-sync apply --plan {saved} --emulator --emulator-state {state}"
+    applied = run(*hint.split()[1:], env=SECRETS)
+    assert applied.exit_code == 0, applied.stdout + applied.stderr
+    again = run(
+        "plan",
+        EXAMPLES,
+        "--emulator",
+        "--emulator-state",
+        state,
+        "--detailed-exitcode",
+        env=SECRETS,
+    )
+    assert again.exit_code == 0, again.stdout
