@@ -38,6 +38,7 @@ from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, InvalidInput, Refused
 from cincopa_sync.files import LocalFileError, append_text
 from cincopa_sync.kinds.base import PlanOptions
+from cincopa_sync.manifest.interpolate import defaulted_names
 from cincopa_sync.manifest.model import DesiredState
 from cincopa_sync.plan import Plan
 from cincopa_sync.render.json_format import plan_to_dict, render_json
@@ -153,6 +154,20 @@ def plan(
         for warning in the_plan.risky_deletes():
             echo(f"warning: {warning}", err=True)
     if out:
+        defaulted = sorted(
+            {
+                name
+                for spec in desired.all_specs()
+                for _, template in spec.secrets()
+                for name in defaulted_names(template, os.environ)
+            }
+        )
+        if defaulted:
+            echo(
+                "warning: a saved plan never records the :-default of a secret (it is a "
+                f"secret too): set {', '.join(defaulted)} when you apply it",
+                err=True,
+            )
         echo(_saved_hint(out, risky, run), err=True)
     if detailed_exitcode and not the_plan.empty:
         return EXIT_CHANGES

@@ -155,7 +155,10 @@ def _secrets_of(
             planning[ref] = sending[ref] = value
     if missing:
         names_ = ", ".join(sorted({*missing, *later}))
-        raise InvalidInput(f"the saved plan needs these environment variables: {names_}")
+        raise InvalidInput(
+            f"the saved plan needs these environment variables: {names_} (it never records "
+            "the :-default of a secret)"
+        )
     if changed:
         raise Refused("the saved plan is stale: " + "; ".join(changed) + "; nothing was written")
     return planning, sending

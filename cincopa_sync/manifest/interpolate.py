@@ -155,6 +155,17 @@ def template_parts(raw: str) -> list[tuple[str, str]]:
     return parts
 
 
+def defaulted_names(raw: str, env: Mapping[str, str]) -> list[str]:
+    """The variables of `raw`'s `${NAME:-default}` references that are unset or empty in
+    `env`, so that their defaults were taken."""
+    names = []
+    for match in _TOKEN.finditer(raw):
+        ref = _BODY.match(match.group(1) or "") if match.group() != "$${" else None
+        if ref is not None and ref.group(2) is not None and not env.get(ref.group(1)):
+            names.append(ref.group(1))
+    return names
+
+
 def template_names(raw: str) -> list[str]:
     """The variables a value as written refers to (none for one that is not a template)."""
     try:

@@ -311,3 +311,20 @@ def test_the_hint_after_plan_out_is_a_command_that_applies_it(run, tmp_path):
         env=SECRETS,
     )
     assert again.exit_code == 0, again.stdout
+
+
+def test_plan_out_warns_that_a_secrets_default_is_not_saved(run, tmp_path):
+    """The example manifests' webhooks run on their `:-` defaults; plan --out said nothing,
+    and apply --plan then stopped for want of the variables."""
+    saved = tmp_path / "plan.json"
+    planned = run("plan", EXAMPLES, "--emulator", "--out", saved)
+    assert planned.exit_code == 0, planned.stderr
+    assert (
+        "a saved plan never records the :-default of a secret (it is a secret too): set "
+        "CINCOPA_HOOK_KEY, SLACK_WEBHOOK_URL when you apply it"
+    ) in planned.stderr
+    applied = run("apply", "--plan", saved, "--emulator")
+    assert applied.exit_code == 3
+    assert "CINCOPA_HOOK_KEY, SLACK_WEBHOOK_URL (it never records the :-default" in applied.stderr
+    quiet = run("plan", EXAMPLES, "--emulator", "--out", saved, env=SECRETS)
+    assert quiet.exit_code == 0 and ":-default" not in quiet.stderr

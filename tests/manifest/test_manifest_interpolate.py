@@ -124,3 +124,11 @@ def test_a_secret_value_is_never_in_a_message(parser: str, write) -> None:
     assert "TOPSECRET" not in text
     assert f"{path}:4:19: security_key must be a string, got an integer (quote it)" in text
     assert "webhook url https://hooks.slack.com/(sensitive:" in text
+
+
+def test_defaulted_names_are_the_references_whose_default_was_taken() -> None:
+    from cincopa_sync.manifest.interpolate import defaulted_names
+
+    raw = "${A:-x}-${B:-y}-${C}-$${D:-z}-${E:-}"
+    assert defaulted_names(raw, {"A": "set", "B": ""}) == ["B", "E"]
+    assert defaulted_names("plain", {}) == []
