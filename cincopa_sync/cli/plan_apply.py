@@ -33,7 +33,7 @@ from cincopa_sync.cli.problems import annotate, echo_warnings, github_linker
 from cincopa_sync.cli.progress import ticking
 from cincopa_sync.cli.signals import while_writing
 from cincopa_sync.engine.apply import require_secrets
-from cincopa_sync.engine.planfile import read_saved_plan, write_saved_plan
+from cincopa_sync.engine.planfile import as_damage, read_saved_plan, write_saved_plan
 from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import EXIT_CHANGES, InvalidInput, Refused
 from cincopa_sync.files import LocalFileError, append_text
@@ -334,7 +334,10 @@ def _apply_saved(
     account = made_for.account if made_for is not None else None
     with connect_for(run, account) as client:
         progress("Checking that the account has not moved since the plan...")
-        with ticking(client, "checking that the account has not moved since the plan"):
+        with (
+            ticking(client, "checking that the account has not moved since the plan"),
+            as_damage(plan_file),
+        ):
             the_plan = stale_objects(
                 client, saved, targets=run.targets, parallelism=run.parallelism
             )

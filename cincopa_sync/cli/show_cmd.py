@@ -9,7 +9,7 @@ from cincopa_sync.cli.logs import setup_logging
 from cincopa_sync.cli.options import common_options, use_color
 from cincopa_sync.cli.plan_apply import format_option
 from cincopa_sync.cli.problems import github_linker
-from cincopa_sync.engine.planfile import read_saved_plan
+from cincopa_sync.engine.planfile import as_damage, read_saved_plan
 from cincopa_sync.render.json_format import render_json
 from cincopa_sync.render.markdown import render_markdown
 from cincopa_sync.render.text import render_text
@@ -25,12 +25,16 @@ def show(plan_file: str, fmt: str, no_color: bool, verbose: bool, debug: bool) -
     setup_logging(verbose=verbose, debug=debug)
     saved = read_saved_plan(plan_file)
     plan = saved.plan
-    if fmt == "json":
-        echo(render_json(plan), nl=False)
-    elif fmt == "markdown":
-        echo(render_markdown(plan, link=github_linker()), nl=False)
-    else:
-        allowance = "; it allows deletes over the safety threshold" if saved.allow_deletes else ""
-        echo(f"Saved plan {plan_file}, made against {saved.api_identity}{allowance}.")
-        echo(render_text(plan, color=use_color(no_color)), nl=False)
+    with as_damage(plan_file):  # rendered whole before anything is printed
+        if fmt == "json":
+            shown = render_json(plan)
+        elif fmt == "markdown":
+            shown = render_markdown(plan, link=github_linker())
+        else:
+            allowance = (
+                "; it allows deletes over the safety threshold" if saved.allow_deletes else ""
+            )
+            shown = f"Saved plan {plan_file}, made against {saved.api_identity}{allowance}.\n"
+            shown += render_text(plan, color=use_color(no_color))
+    echo(shown, nl=False)
     return 0

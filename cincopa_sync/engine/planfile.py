@@ -26,7 +26,8 @@ import json
 import os
 import re
 import secrets as random_secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -217,8 +218,8 @@ def _problems_out(problems: Sequence[Problem]) -> list[dict[str, Any]]:
 
 def _context_out(plan: Plan) -> dict[str, Any]:
     ctx = plan.context
-    if ctx is None:
-        return {}
+    if ctx is None:  # only the CLI saves plans, and it always knows where a plan is for
+        raise ValueError("a plan is saved with the account it was made for")
     return {"environment": ctx.environment, "account": ctx.account, "api_host": ctx.api_host}
 
 
@@ -238,6 +239,11 @@ def _scrub(value: Any, refs: Mapping[str, str]) -> Any:
     return value
 
 
+def _plain(value: Any) -> Any:
+    """JSON-able, as _scrub writes it, with no reference."""
+    return _scrub(value, {})
+
+
 def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
     return {
         "address": change.address,
@@ -246,14 +252,20 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
         "location": str(change.location) if change.location else None,
         "creates": change.creates,
         "notes": list(change.notes),
+        # Only what is secret is written as a reference: public text that equals a
+        # secret's value or stand-in stays text (and is never read back as the secret).
         "fields": [
-            [f.field, _scrub(f.before, refs), _scrub(f.after, refs), f.sensitive]
+            [
+                f.field,
+                *(_scrub(v, refs) if f.sensitive else _plain(v) for v in (f.before, f.after)),
+                f.sensitive,
+            ]
             for f in change.fields
         ],
         "calls": [
             {
                 "endpoint": c.endpoint,
-                "params": [[k, _scrub(v, refs)] for k, v in c.params],
+                "params": [[k, _scrub(v, refs) if k in c.secret else v] for k, v in c.params],
                 "secret": sorted(c.secret),
                 "deferred": sorted(c.deferred),
             }
@@ -270,11 +282,30 @@ def _change_out(change: Change, refs: Mapping[str, str]) -> dict[str, Any]:
 # -- reading ------------------------------------------------------------------------
 
 
+@contextmanager
+def as_damage(where: str) -> Iterator[None]:
+    """What only a value of a type this version never writes can raise (a set where a
+    text goes, nesting a thousand deep), as a damaged saved plan: exit 3, not an internal
+    error. For reading a saved plan and for what is made from it before any write."""
+    try:
+        yield
+    except (TypeError, AttributeError, RecursionError) as exc:
+        raise InvalidInput(
+            f"{where}: the saved plan is damaged: it holds a value this version does not "
+            f"write ({type(exc).__name__}); nothing was written"
+        ) from None
+
+
 def read_saved_plan(path: str | os.PathLike[str], *, key: str | None = None) -> SavedPlan:
     """The saved plan, or InvalidInput (exit 3) for a damaged or unknown file; with `key`,
     Refused (exit 4) unless the file is signed with it."""
     where = os.fspath(path)
     data = read_bounded(where, MAX_PLAN_BYTES, "a saved plan")
+    with as_damage(where):
+        return _read(where, data, key)
+
+
+def _read(where: str, data: bytes, key: str | None) -> SavedPlan:
     try:
         document = json.loads(data.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
@@ -297,7 +328,11 @@ def read_saved_plan(path: str | os.PathLike[str], *, key: str | None = None) -> 
                 f"{where}: the saved plan is not signed, and CINCOPA_SYNC_PLAN_KEY is set: "
                 "only a plan made with that key is applied; nothing was written"
             )
-        if not isinstance(signature, str) or not hmac.compare_digest(signature, sign(key, text)):
+        if not (
+            isinstance(signature, str)
+            and signature.isascii()  # compare_digest takes no other text
+            and hmac.compare_digest(signature, sign(key, text))
+        ):
             raise Refused(
                 f"{where}: the saved plan's signature does not match CINCOPA_SYNC_PLAN_KEY: it "
                 "was changed since it was made, or made with another key; nothing was written"
@@ -392,9 +427,8 @@ class _Decoder:
             raise self.damaged(at, f"{name!r} is not a kind this version knows")
         return name
 
-    def context(self, document: Mapping[str, Any]) -> PlanContext | None:
-        if "account" not in document:
-            return None
+    def context(self, document: Mapping[str, Any]) -> PlanContext:
+        # Always written: without them apply --plan could not refuse another account.
         environment = self.take(document, "environment", (str, type(None)))
         return PlanContext(
             self.take(document, "account", str), self.take(document, "api_host", str), environment

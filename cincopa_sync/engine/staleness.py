@@ -99,11 +99,14 @@ class Withheld(str):
 
 
 def _sending(change: Change, swap: Mapping[str, str]) -> Change:
-    """The change with each stand-in of a secret it sends replaced by the value."""
+    """The change with each stand-in of a secret it sends replaced by the value: in the
+    call's secret params only, so that no public text equal to a stand-in (a caption that
+    reads `${CINCOPA_HOOK_KEY}`) is ever sent as the secret."""
     if not swap:
         return change
     calls = tuple(
-        replace(c, params=tuple((k, swap.get(v, v)) for k, v in c.params)) for c in change.calls
+        replace(c, params=tuple((k, swap.get(v, v) if k in c.secret else v) for k, v in c.params))
+        for c in change.calls
     )
     return replace(change, calls=calls)
 

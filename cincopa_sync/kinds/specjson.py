@@ -62,6 +62,7 @@ def from_json(kind: Kind, spec_class: type, data: object, reveal: Callable[[str]
     if missing:
         raise ValueError(f"missing key {missing[0]!r}")
     revealed: dict[str, str] = {}  # value -> its reference
+    read: list[str] = []  # where a reference was read
 
     def text(value: object, where: str) -> str:
         if isinstance(value, dict) and set(value) == {SECRET} and isinstance(value[SECRET], str):
@@ -70,6 +71,7 @@ def from_json(kind: Kind, spec_class: type, data: object, reveal: Callable[[str]
             except KeyError:
                 raise ValueError(f"{where}: unknown secret reference") from None
             revealed[real] = value[SECRET]
+            read.append(where)
             return real
         if not isinstance(value, str):
             raise ValueError(f"{where}: not text")
@@ -80,6 +82,11 @@ def from_json(kind: Kind, spec_class: type, data: object, reveal: Callable[[str]
         spec = spec_class(**values)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"not a {kind.name}: {exc}") from None
+    # A reference only in a field that holds a secret: as many as the spec has secrets
+    # (a public field given the reference of a key whose value it then equals would
+    # write back the same, and send the key as public text).
+    if len(read) != len(spec.secrets()):
+        raise ValueError(f"{read[-1] if read else '?'}: a secret reference where no secret goes")
     # Written back, it must be what was read: a reference only where the spec holds a
     # secret, sets sorted, nothing spelled otherwise.
     again = to_json(kind, spec, lambda value: {SECRET: revealed.get(value, "")})

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from cincopa_sync.engine.staleness import stale_objects
 from cincopa_sync.errors import Location, Problem, Refused
 from cincopa_sync.kinds.base import Field, Kind, KindDiff, LiveObject, PlanOptions
 from cincopa_sync.manifest.model import DesiredState
-from cincopa_sync.plan import Change, FieldChange, Observed, plain
+from cincopa_sync.plan import Change, FieldChange, Observed, PlanContext, plain
 from cincopa_sync.render.json_format import plan_to_dict, render_json
 from cincopa_sync.render.markdown import render_markdown
 from cincopa_sync.render.text import render_text
@@ -227,6 +227,7 @@ def test_a_kind_registered_here_goes_through_the_whole_engine(
 
     # saved, then checked for staleness against the live gizmos
     saved_path = tmp_path / "plan.json"
+    plan = replace(plan, context=PlanContext("7", "fake.test"))  # a saved plan names its account
     write_saved_plan(saved_path, plan, desired, api_identity="fake", review=plan_to_dict(plan))
     saved = read_saved_plan(saved_path)
     assert stale_objects(client, saved) == plan

@@ -6,6 +6,7 @@ edit below recomputes the checksum, as anyone who can write the file can."""
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -223,3 +224,120 @@ def test_a_signed_plan_without_the_key_is_checked_all_the_same(
     assert result.exit_code == 0, result.output
     assert "is signed, but CINCOPA_SYNC_PLAN_KEY is not set" in result.stderr
     assert sum(writes(served).values()) == 11
+
+
+# -- found by a hostile review after the first version ---------------------------------
+
+
+def test_public_text_equal_to_a_secrets_stand_in_stays_text(
+    run: Callable[..., Result], served: Served, manifest: Path, tmp_path: Path
+) -> None:
+    """A description reading `${CINCOPA_HOOK_KEY}` (written `$${...}`), planned with the
+    key unset: a signed, untouched plan was refused ("not the ones its review section
+    shows"), and with the review re-rendered apply wrote the key into the description."""
+    text = manifest.read_text(encoding="utf-8")
+    manifest.write_text(
+        text.replace("description: described", 'description: "$${CINCOPA_HOOK_KEY}"')
+    )
+    path = tmp_path / "p.json"
+    unset = {**served.env, "CINCOPA_HOOK_KEY": None, "CINCOPA_SYNC_PLAN_KEY": KEY}
+    planned = run("plan", manifest, "--out", path, *served.args, env=unset)
+    assert planned.exit_code == 0, planned.stderr
+    result = apply_saved(run, served, path, CINCOPA_SYNC_PLAN_KEY=KEY)
+    assert result.exit_code == 0, result.output
+    sent = [(e, p) for e, p in served.writes() if HOOK_KEY in p.values()]
+    assert [(e, [k for k, v in p.items() if v == HOOK_KEY]) for e, p in sent] == [
+        ("webhook.set", ["security_key"])
+    ]
+    described = [p for e, p in served.writes() if p.get("rid") == "RID_B_000002"]
+    assert described == [{"rid": "RID_B_000002", "description": "${CINCOPA_HOOK_KEY}"}]
+
+
+def test_a_swap_of_secret_stand_ins_touches_only_secret_params() -> None:
+    from cincopa_sync.api.endpoints import Call
+    from cincopa_sync.engine.staleness import _sending
+    from cincopa_sync.plan import Change
+
+    call = Call(
+        "webhook.set", (("hook_url", "${K}"), ("security_key", "${K}")), frozenset({"security_key"})
+    )
+    change = Change("webhook.x", "webhook", "update", (), (call,))
+    sent = _sending(change, {"${K}": "the-key"})
+    assert sent.calls[0].params == (("hook_url", "${K}"), ("security_key", "the-key"))
+
+
+def _key_ref(document: Document) -> str:
+    return next(ref for ref, s in document["secrets"].items() if "CINCOPA_HOOK_KEY" in str(s))
+
+
+def _new_hook(document: Document) -> Document:
+    return next(
+        s
+        for s in document["desired"]["specs"]["webhook"]
+        if s["url"] == "https://hooks.example.com/new"
+    )
+
+
+def _bool_in_observation(document: Document) -> None:
+    observed = change(document, "portal.keep-me")["observed"][0]["fields"]["tuple"]
+    observed[0]["tuple"][1] = {"tuple": [True]}
+
+
+@pytest.mark.parametrize(
+    "edit, says",
+    [
+        (
+            lambda d: _new_hook(d).update(url={"secret": _key_ref(d)}),
+            "a secret reference where no secret goes",
+        ),
+        (lambda d: [d.pop(k) for k in ("account", "api_host", "environment")], "missing"),
+        (_bool_in_observation, "a value this version does not write"),
+    ],
+    ids=[
+        "a key's reference in a public field",
+        "no account",
+        "a set where a value goes",
+    ],
+)
+def test_what_a_hostile_review_found_is_invalid_input(
+    edit: Callable[[Document], object],
+    says: str,
+    run: Callable[..., Result],
+    served: Served,
+    saved: Path,
+) -> None:
+    """Each gave "internal error" (exit 1), sent a key as a public URL, or skipped the
+    account check (applied to another account, exit 0)."""
+    path = edited(saved, edit)
+    result = apply_saved(run, served, path)
+    if says.startswith("a value"):  # read as an observation that moved, or as damage
+        refused(result, served, code=4 if "is stale" in result.stderr else 3)
+    else:
+        refused(result, served, code=3)
+        assert says in result.stderr
+    shown = run("show", path)  # shows what reviewers saw, or says the file is damaged
+    assert shown.exit_code in (0, 3) and "internal error" not in shown.output
+
+
+def test_a_signature_in_other_characters_is_refused(
+    run: Callable[..., Result], served: Served, manifest: Path, tmp_path: Path
+) -> None:
+    path = save(run, served, manifest, tmp_path / "signed.json", CINCOPA_SYNC_PLAN_KEY=KEY)
+    path = edited(path, lambda d: d.update(signature="é" * 64))
+    result = apply_saved(run, served, path, CINCOPA_SYNC_PLAN_KEY=KEY)
+    refused(result, served)
+    assert "signature does not match" in result.stderr
+
+
+def test_nesting_past_what_the_reader_can_follow_is_invalid_input(
+    run: Callable[..., Result], served: Served, saved: Path
+) -> None:
+    """A plan nested 100,000 deep raised RecursionError: "internal error", exit 1."""
+    document = load(saved)
+    head = {"format": document["format"], "format_version": document["format_version"]}
+    deep = saved.with_name("deep.json")
+    deep.write_text(json.dumps(head)[:-1] + ', "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    for result in (apply_saved(run, served, deep), run("show", deep)):
+        assert result.exit_code == 3, result.output
+        assert "the saved plan is damaged" in result.stderr and "RecursionError" in result.stderr
+    assert served.emulator.writes() == []
