@@ -223,6 +223,11 @@ def connect(
             base = server.base_url
         else:
             base, chosen = api_url, token()
+            if not chosen:  # the user's setup, not the API's answer: invalid input
+                raise InvalidInput(
+                    "no API token: set CINCOPA_API_TOKEN (to try cincopa-sync without an "
+                    "account, add --emulator)"
+                )
         client = stack.enter_context(
             CincopaClient(base, chosen, max_connections=parallelism, observers=observers)
         )

@@ -126,9 +126,11 @@ def test_ping_with_a_valid_token(run: Callable[..., Result], served: Any) -> Non
 
 
 def test_no_token_at_all(run: Callable[..., Result], served: Any) -> None:
+    """Was exit 1, as if the API had answered; it is the user's setup: exit 3."""
     result = run("plan", EXAMPLES, *served.args)
-    assert result.exit_code == 1
-    assert "no API token: set CINCOPA_API_TOKEN" in result.stderr
+    assert result.exit_code == 3
+    assert "no API token: set CINCOPA_API_TOKEN (to try" in result.stderr
+    assert "add --emulator" in result.stderr
     assert served.emulator.calls == []
 
 
