@@ -196,7 +196,9 @@ DELETE_MAX_SHARE = 0.30
 
 def _no_match(pattern: str, changes: tuple[Change, ...]) -> str:
     message = f"--target {pattern} matches no change of this plan"
-    close = get_close_matches(pattern, sorted({c.address for c in changes}), n=1, cutoff=0.75)
+    # the addresses, and each kind's `kind.*` for a pattern such as `portl.*`
+    known = {c.address for c in changes} | {f"{c.kind}.*" for c in changes}
+    close = get_close_matches(pattern, sorted(known), n=1, cutoff=0.75)
     if close:
         message += f" (did you mean {close[0]}?)"
     return message

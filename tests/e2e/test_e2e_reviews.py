@@ -68,6 +68,16 @@ def test_validate_warns_on_stderr(run: Callable[..., Result], tmp_path: Path) ->
     assert warning.replace(": unknown", ": warning: unknown") in result.stderr
 
 
+def test_a_mistyped_kind_in_a_target_pattern_gets_a_suggestion(
+    run: Callable[..., Result], served: Served
+) -> None:
+    result = run("plan", EXAMPLES, "--target", "portl.*", *served.args, env=served.env)
+    assert result.exit_code == 0, result.stderr
+    assert "--target portl.* matches no change of this plan (did you mean portal.*?)" in (
+        result.stdout
+    )
+
+
 def test_target_that_matches_nothing_says_so_and_counts_what_it_left_out(
     run: Callable[..., Result], served: Served
 ) -> None:
