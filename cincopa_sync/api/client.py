@@ -315,6 +315,10 @@ class CincopaClient:
         # Secret values travel beside the request, not in it: see _TokenTransport.
         shown = [(k, SENSITIVE if k in call.secret else v) for k, v in call.params]
         hidden = {k: v for k, v in call.params if k in call.secret}
+
+        def clean(exc: BaseException) -> str:
+            return self._clean(exc, *hidden.values())
+
         extensions: dict[str, object] = {"timeout": timeout}
         if hidden:
             extensions[_SECRETS] = hidden
@@ -341,22 +345,20 @@ class CincopaClient:
                     response = answer  # only an answer read whole is told and checked
             except _Unresolved as exc:  # not retried: the name will not resolve in a second
                 raise ApiError(
-                    endpoint, f"cannot resolve the API host {self.host} ({self._clean(exc)})"
+                    endpoint, f"cannot resolve the API host {self.host} ({clean(exc)})"
                 ) from None
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 raise _Retryable(
-                    f"cannot connect to {self.host} ({self._clean(exc)})", reached_server=False
+                    f"cannot connect to {self.host} ({clean(exc)})", reached_server=False
                 ) from None
             except httpx.TimeoutException:
                 raise _Retryable(
                     f"timed out waiting for the answer from {self.host}", reached_server=True
                 ) from None
             except httpx.TransportError as exc:
-                raise _Retryable(
-                    f"connection to {self.host} failed ({self._clean(exc)})", True
-                ) from None
+                raise _Retryable(f"connection to {self.host} failed ({clean(exc)})", True) from None
             except httpx.RequestError as exc:  # e.g. a body that does not decode as announced
-                raise _Retryable(f"unreadable answer ({self._clean(exc)})", True) from None
+                raise _Retryable(f"unreadable answer ({clean(exc)})", True) from None
             finally:
                 self._slots.release()
             return self._check(endpoint, response, tuple(hidden.values()))
@@ -451,8 +453,10 @@ class CincopaClient:
             status=403,
         )
 
-    def _clean(self, exc: BaseException) -> str:
-        return redact(str(exc) or type(exc).__name__, self._token.reveal())
+    def _clean(self, exc: BaseException, *secrets: str) -> str:
+        """An httpx error's text without the token or the call's secret params (a body
+        read can fail quoting the request line)."""
+        return redact(str(exc) or type(exc).__name__, self._token.reveal(), *secrets)
 
     def _clean_message(self, body: dict[str, Any] | None, secrets: tuple[str, ...] = ()) -> str:
         """The API's message, which may quote what it was sent: no token, no secret param."""

@@ -116,3 +116,28 @@ def test_a_read_that_gives_up_says_nothing_of_effects() -> None:
     with pytest.raises(TransientApiError) as info:
         client.call(ep.asset_list())
     assert "may have taken effect" not in str(info.value)
+
+
+def test_a_body_that_breaks_off_quoting_the_request_masks_the_calls_secrets() -> None:
+    """An error raised while the body is read (after the transport answered) was cleaned
+    of the token only: its text could hold the call's security key."""
+
+    class Breaks(httpx.SyncByteStream):
+        def __init__(self, url: str) -> None:
+            self.url = url
+
+        def __iter__(self):
+            yield b'{"succ'
+            raise httpx.ReadError(f"connection lost reading the answer to {self.url}")
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Breaks(str(request.url)))
+
+    with pytest.raises(ApiError) as info:
+        client_for(handler, max_attempts=1).call(
+            ep.webhook_set("https://h.example.com/x", ["a.b"], KEY)
+        )
+    text = str(info.value)
+    assert "connection lost" in text  # the error is still told...
+    for secret in ("k3y", "tok-123"):
+        assert secret not in text  # ...without the key or the token
