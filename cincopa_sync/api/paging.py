@@ -180,7 +180,8 @@ class Reader:
     ) -> PageTally | None:
         """One read of every page of a listing (page 1 may be given, already read): each
         page's items go to `take` as they come. The tally says whether the pages held
-        still; None when there was one page (one answer cannot move under itself)."""
+        still, and for one page whether it holds the items_count it says (a page 1 that
+        claims to be the only one, and is not, must not pass for the whole listing)."""
         items, info = first if first is not None else self.page(call_for(1), shape, 1)
         tally = PageTally(call_for(1).endpoint, info, shape)
         tally.add(items, info)
@@ -197,7 +198,7 @@ class Reader:
         for more, more_info in fetched:
             tally.add(more, more_info)
             take(more)
-        return tally if info.pages_count > 1 else None
+        return tally
 
     def _ahead(self, function: Callable[[int], U], numbers: range, per_page: int) -> Iterator[U]:
         """`pool.map` in order, with at most `ahead` pages (of DEFAULT_PAGE_SIZE: larger
@@ -232,6 +233,12 @@ class Reader:
             if attempt == READ_ATTEMPTS:
                 raise tally.failure(attempt)
             log.info("%s: %s; reading again", tally.endpoint, tally.problem())
+            settled = self.client.page_sizes
+            if settled.get(tally.endpoint, self.page_size) > self.page_size:
+                # A server may honour a large page 1 and page otherwise after it: read again
+                # in pages of the size of before, for the rest of the run.
+                settled[tally.endpoint] = self.page_size
+                log.info("%s: reading in pages of %d again", tally.endpoint, self.page_size)
             self.client.pause_before_reread(attempt)
 
     def every(self, call_for: Callable[[int], Call], shape: ListShape) -> list[Item]:

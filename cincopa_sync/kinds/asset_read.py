@@ -100,8 +100,10 @@ def _read_once(
     # a reference may sit on a later page; a create may need a search
     lookups = len(rids - live.objects.keys()) + len(refs) + len(sources)
     widest = reader.widest(listing_page, _SHAPE, first, instead=lookups)
-    if widest is not first:  # page 1 again, in larger pages: it holds page 1 of before
+    if widest is not first:  # page 1 again, in larger pages: only this read is kept
         first = widest
+        live.objects, live.by_reference, live.orphans = {}, {}, {}
+        live.total = first[1].items_count
         _keep(first[0], rids, refs, live, parse, names, named)
     missing_rids = sorted(rids - live.objects.keys())
     lookups = len(missing_rids) + len(refs) + len(sources)

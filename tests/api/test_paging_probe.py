@@ -3,6 +3,8 @@ honours it and a larger page saves calls; what was settled holds for the run."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -11,10 +13,12 @@ import pytest
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.api.endpoints import PageInfo
 from cincopa_sync.api.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, next_size
+from cincopa_sync.api.retry import RetryPolicy
 from cincopa_sync.emulator import Emulator
 from cincopa_sync.engine.apply import apply_plan
 from cincopa_sync.engine.diff import make_plan_for
 from cincopa_sync.engine.read import read_live, reader_for
+from cincopa_sync.errors import UnstableRead
 from cincopa_sync.kinds import get
 from cincopa_sync.manifest import load_manifests
 
@@ -28,19 +32,36 @@ def _account(count: int) -> dict:
     }
 
 
-def _client(emulator: Emulator, refuse_above: int | None = None) -> CincopaClient:
+def _client(
+    emulator: Emulator,
+    refuse_above: int | None = None,
+    before: Callable[[httpx.Request], None] | None = None,
+    after: Callable[[httpx.Request, dict], None] | None = None,
+) -> CincopaClient:
+    """A client of the emulator; `before` sees each request first, `after` may rewrite
+    each answer (a server that says other things than it sends)."""
     inner = emulator.transport()
 
     def handle(request: httpx.Request) -> httpx.Response:
         asked = int(request.url.params.get("items_per_page", "0"))
         if refuse_above is not None and asked > refuse_above:
             return httpx.Response(200, json={"success": False, "message": "bad items_per_page"})
+        if before is not None:
+            before(request)
         response = inner.handle_request(request)
         response.read()
-        return httpx.Response(response.status_code, content=response.content)
+        if after is None:
+            return httpx.Response(response.status_code, content=response.content)
+        body = json.loads(response.content)
+        after(request, body)
+        return httpx.Response(response.status_code, json=body)
 
     return CincopaClient(
-        "http://emulator.test/v2/", "emulator-token", transport=httpx.MockTransport(handle)
+        "http://emulator.test/v2/",
+        "emulator-token",
+        transport=httpx.MockTransport(handle),
+        policy=RetryPolicy(),
+        sleep=lambda _s: None,
     )
 
 
@@ -153,3 +174,66 @@ def test_the_settled_size_holds_for_every_later_read_of_the_run() -> None:
 def _read_all(client: CincopaClient) -> list:
     with reader_for(client) as reader:
         return get("asset").export_read(reader)
+
+
+# -- servers that say other things than they send (found by a hostile review) -----------
+
+
+def test_a_page_1_that_claims_to_be_the_only_one_is_not_the_whole_listing(tmp_path) -> None:
+    """pages_count 1 on a listing of 2,500 in pages of 1,000: the plan kept page 1 alone
+    and planned a create of an asset that exists (export returned 1,000 of 2,500)."""
+
+    def only_one(request: httpx.Request, body: dict) -> None:
+        if "items_data" in body:
+            body["items_data"]["pages_count"] = 1
+
+    emulator = Emulator(_account(2_500), page_cap=1_000)
+    with _client(emulator, after=only_one) as client, pytest.raises(UnstableRead) as info:
+        _read_all(client)
+    assert "pages held 1000 item(s) where items_count said 2500" in str(info.value)
+    desired = load_manifests([str(_manifest(tmp_path, ["r002000"]))], {})
+    with _client(emulator, after=only_one) as client, pytest.raises(UnstableRead):
+        read_live(client, desired)
+
+
+def test_an_asset_deleted_while_page_1_is_asked_for_again_is_not_kept(tmp_path) -> None:
+    """Page 1 in pages of 1,000 was kept, then page 1 in pages of 10,000 added to it: an
+    asset deleted between the two reads stayed in the plan (an update of a ghost)."""
+    emulator = Emulator(_account(25_000), page_cap=50_000)
+
+    def delete_first(request: httpx.Request) -> None:
+        if request.url.params.get("items_per_page") == "10000" and (
+            "r000005" in emulator.account.assets_by_rid
+        ):
+            emulator.account.remove_asset("r000005")
+
+    rids = ["r000005", *(f"r{i:06d}" for i in range(20_000, 20_030))]
+    desired = load_manifests([str(_manifest(tmp_path, rids))], {})
+    with _client(emulator, before=delete_first) as client:
+        live = read_live(client, desired)
+    assert live.of("asset").read == "listing"
+    assert "r000005" not in live.of("asset").objects
+    assert len(live.of("asset").objects) == 30
+
+
+def test_a_server_that_pages_otherwise_after_a_large_page_1_is_read_in_pages_of_1000() -> None:
+    """It honoured 10,000 on page 1 and 1,000 after: every run failed (UnstableRead)."""
+
+    def cap_later(request: httpx.Request, body: dict) -> None:
+        asked = request.url.params.get("items_per_page")
+        if asked == "10000" and request.url.params.get("page") != "1":
+            start = (int(request.url.params["page"]) - 1) * 1_000
+            body["items"] = [a for a in ALL if start <= int(a["id"]) - 1 < start + 1_000]
+            body["items_data"]["items_per_page"] = 1_000
+
+    ALL = [
+        {"id": str(i + 1), "rid": f"r{i:06d}", "caption": f"c{i}", "tags": ",t,"}
+        for i in range(25_000)
+    ]
+    emulator = Emulator(_account(25_000), page_cap=50_000)
+    with _client(emulator, after=cap_later) as client:
+        assert len(_read_all(client)) == 25_000
+        assert client.page_sizes == {"asset.list": DEFAULT_PAGE_SIZE}
+    sizes = _sizes(emulator)
+    assert sizes[:4] == ["1000", "10000", "10000", "10000"]  # the first read, that moved
+    assert sizes[4:] == ["1000"] * 25  # then pages of 1,000, without probing again
