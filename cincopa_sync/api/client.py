@@ -236,14 +236,18 @@ class CincopaClient:
 
     # -- the one way a call is made -----------------------------------------------
 
-    def call(self, call: Call, *, idempotent: bool = True) -> dict[str, Any]:
+    def call(
+        self, call: Call, *, idempotent: bool = True, attempts: int | None = None
+    ) -> dict[str, Any]:
         """Send one call and return its checked envelope.
 
         Reads and idempotent writes are retried on 429, 5xx, timeouts, connection errors
         and garbled bodies. A non-idempotent write (a create) is retried only when it
         surely did not reach the server (connect errors, 429); when its outcome is unknown
-        OutcomeUnknown is raised so the caller can read before trying again.
+        OutcomeUnknown is raised so the caller can read before trying again. `attempts`
+        caps the tries below the policy's, for a call with a fallback (a probe).
         """
+        max_attempts = min(attempts or self.policy.max_attempts, self.policy.max_attempts)
         endpoint = call.endpoint
         if any(isinstance(value, Unresolved) for _, value in call.params):
             # The last guard (apply checks before any write): never send "${NAME}" as a key.
@@ -285,7 +289,7 @@ class CincopaClient:
             else:
                 wait = self.policy.backoff(attempt)
             elapsed = self._clock() - started
-            if attempt >= self.policy.max_attempts or elapsed + wait > self.policy.deadline:
+            if attempt >= max_attempts or elapsed + wait > self.policy.deadline:
                 asked = (
                     f"; it asked to wait {wait:.0f} s, beyond the {self.policy.deadline:.0f} s "
                     "budget of a call"

@@ -144,7 +144,8 @@ class Reader:
             ):
                 break
             try:
-                first = self.page(call_for(1, larger), shape, 1)
+                # one try: a server failing at the larger size is answered by the smaller
+                first = self.page(call_for(1, larger), shape, 1, attempts=1)
             except ApiError as exc:
                 log.info(
                     "%s: pages of %d refused (%s); reading pages of %d",
@@ -163,9 +164,11 @@ class Reader:
     def map(self, function: Callable[[T], U], items: Iterable[T]) -> list[U]:
         return list(self.pool.map(function, items))
 
-    def page(self, call: Call, shape: ListShape, number: int) -> tuple[list[Item], PageInfo]:
+    def page(
+        self, call: Call, shape: ListShape, number: int, *, attempts: int | None = None
+    ) -> tuple[list[Item], PageInfo]:
         """One page: its items as the API sent them, and what items_data says."""
-        body = self.client.call(call)
+        body = self.client.call(call, attempts=attempts)
         items = items_of(body, shape.items, call.endpoint)
         return items, ep.parse_page_info(body, number, len(items))
 

@@ -237,3 +237,21 @@ def test_a_server_that_pages_otherwise_after_a_large_page_1_is_read_in_pages_of_
     sizes = _sizes(emulator)
     assert sizes[:4] == ["1000", "10000", "10000", "10000"]  # the first read, that moved
     assert sizes[4:] == ["1000"] * 25  # then pages of 1,000, without probing again
+
+
+def test_a_probe_that_fails_is_tried_once_then_the_listing_goes_on() -> None:
+    """A 500 at 10,000 was retried like any read (six attempts, seconds of backoff)
+    before the listing went on in pages of 1,000."""
+    tries: list[str] = []
+
+    def fail_large(request: httpx.Request) -> None:
+        if request.url.params.get("items_per_page") == "10000":
+            tries.append("10000")
+            raise httpx.ReadError("the server broke off")
+
+    emulator = Emulator(_account(5_000), page_cap=50_000)
+    with _client(emulator, before=fail_large) as client:
+        assert len(_read_all(client)) == 5_000
+        assert client.page_sizes == {"asset.list": DEFAULT_PAGE_SIZE}
+    assert tries == ["10000"]
+    assert _sizes(emulator) == ["1000"] * 5
