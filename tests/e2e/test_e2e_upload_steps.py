@@ -8,8 +8,6 @@ fakes, so a wait of a minute costs nothing and the order of the calls is exact.
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, TOKEN, FakeTime, serving
+from support import TOKEN, FakeTime, serving, start_process
 
 from cincopa_sync.api.client import CincopaClient
 from cincopa_sync.emulator import Emulator, UploadRules
@@ -223,17 +221,8 @@ def test_sigint_to_a_real_process_aborts_the_uploads_and_exits_130(tmp_path: Pat
         served.emulator.on_request = lambda endpoint, _p: (
             reading.set() if endpoint == "asset.upload_from_url_get_status" else None
         )
-        env = {"CINCOPA_API_TOKEN": TOKEN, "CINCOPA_SYNC_TIME_SCALE": "0.05", "PATH": ""}
-        argv = ["apply", str(tmp_path), "--auto-approve", *served.args]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cincopa_sync", *argv],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        env = {"CINCOPA_API_TOKEN": TOKEN, "CINCOPA_SYNC_TIME_SCALE": "0.05"}
+        process = start_process("apply", tmp_path, "--auto-approve", *served.args, env=env)
         assert reading.wait(20), "the uploads never started processing"
         time.sleep(0.05)  # both uploads are in (parallelism 8), waiting for their next read
         process.send_signal(signal.SIGINT)

@@ -17,10 +17,8 @@ emulator notes when each call arrives. After the first write arrives the test si
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -30,7 +28,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 from reliability_helpers import TOKEN, Served
-from support import REPO
+from support import start_process
 
 from cincopa_sync.cli.signals import REPEAT_WINDOW
 from cincopa_sync.emulator import Emulator
@@ -63,26 +61,14 @@ def start_apply(
             first_call.set()
 
     served.emulator.on_request = note
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CINCOPA_")}
-    env["CINCOPA_API_TOKEN"] = TOKEN
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cincopa_sync",
-            "apply",
-            str(manifest_dir),
-            "--auto-approve",
-            "--parallelism",
-            "2",
-            *served.args,
-        ],
-        cwd=REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    process = start_process(
+        "apply",
+        manifest_dir,
+        "--auto-approve",
+        "--parallelism",
+        "2",
+        *served.args,
+        env={"CINCOPA_API_TOKEN": TOKEN},
     )
     assert first_call.wait(20), f"the apply never called {wait_for}"
     return process
