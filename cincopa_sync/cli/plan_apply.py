@@ -133,8 +133,9 @@ def plan(
             echo(text, nl=False)
             _step_summary(text)
         raise
+    recorded: tuple[str, ...] = ()  # the secrets' templates a saved plan records
     if out:
-        write_saved_plan(
+        recorded = write_saved_plan(
             out,
             the_plan,
             desired,
@@ -154,14 +155,7 @@ def plan(
         for warning in the_plan.risky_deletes():
             echo(f"warning: {warning}", err=True)
     if out:
-        defaulted = sorted(
-            {
-                name
-                for spec in desired.all_specs()
-                for _, template in spec.secrets()
-                for name in defaulted_names(template, os.environ)
-            }
-        )
+        defaulted = sorted({n for t in recorded for n in defaulted_names(t, os.environ)})
         if defaulted:
             echo(
                 "warning: a saved plan never records the :-default of a secret (it is a "

@@ -121,14 +121,16 @@ def write_saved_plan(
     allow_deletes: bool = False,
     options: PlanOptions | None = None,
     key: str | None = None,
-) -> None:
+) -> tuple[str, ...]:
     """Write `plan` and what it was planned from atomically, mode 0600, with `review`
     (what people read) beside it, signed with `key` when one is given. InvalidInput if a
-    secret of the manifests is written out in one (it could only be saved by saving it)."""
+    secret of the manifests is written out in one (it could only be saved by saving it).
+    Returns the templates of the secrets it records by reference, as written."""
     salt = random_secrets.token_hex(16)
     refs: dict[str, str] = {}  # secret value -> reference
     sources: dict[str, dict[str, Any]] = {}
     problems = []
+    templates: list[str] = []
 
     def reference(value: str, source: dict[str, Any]) -> str:
         if value not in refs:
@@ -144,6 +146,7 @@ def write_saved_plan(
                 problems.append(f"{spec.location}: {spec.address} holds a secret written out")
                 continue
             reference(value, {"from": FROM_ENVIRONMENT, "template": template_parts(template)})
+            templates.append(template)
     for change in plan.changes:
         for call in change.calls:
             for name, value in call.params:
@@ -203,6 +206,7 @@ def write_saved_plan(
     document.update(body)
     text = json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
     write_atomic(Path(path), text, mode=0o600)  # the owner only: it is an approval
+    return tuple(templates)
 
 
 def _canonical(body: Mapping[str, Any]) -> str:
