@@ -46,6 +46,10 @@ class AssetLive:
     orphans: dict[str, list[str]] = field(default_factory=dict)
     tag_cloud: frozenset[str] | None = None  # every tag some asset carries; None: not read
 
+    def forget_read(self) -> None:
+        """Drop what a read kept: nothing of a read that moved, or was superseded, stays."""
+        self.objects, self.by_reference, self.orphans = {}, {}, {}
+
 
 def read_assets(
     reader: Reader,
@@ -62,8 +66,7 @@ def read_assets(
     live = AssetLive()
 
     def read_once() -> PageTally | None:
-        # nothing of a moving read is kept
-        live.objects, live.by_reference, live.orphans = {}, {}, {}
+        live.forget_read()
         return _read_once(reader, rids, refs, sources, live, parse, named)
 
     if rids or refs:
@@ -102,7 +105,7 @@ def _read_once(
     widest = reader.widest(listing_page, _SHAPE, first, instead=lookups)
     if widest is not first:  # page 1 again, in larger pages: only this read is kept
         first = widest
-        live.objects, live.by_reference, live.orphans = {}, {}, {}
+        live.forget_read()
         live.total = first[1].items_count
         _keep(first[0], rids, refs, live, parse, names, named)
     missing_rids = sorted(rids - live.objects.keys())
